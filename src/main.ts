@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * The `chatkazi-mcp` command: wiring only. Config and HTTP feed the ChatKazi service and the
+ * guards, which feed the tools, which the stdio MCP server runs.
+ */
+import { FetchHttpClient } from "@effect/platform"
+import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { createRequire } from "node:module"
+import { ChatKazi } from "./services/ChatKazi.js"
+import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
+import { StderrLogger } from "./services/Logging.js"
+import { serveStdio } from "./services/McpServer.js"
+import { MediaProbe } from "./services/MediaProbe.js"
+import { SafetyConfig } from "./services/SafetyConfig.js"
+import { SendGuard } from "./services/SendGuard.js"
+import { tools } from "./tools/registry.js"
+
+const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
+
+const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
+  Layer.provide(ChatKaziConfig.layer),
+  Layer.provide(FetchHttpClient.layer)
+)
+
+const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
+
+serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) }).pipe(
+  Effect.provide(StderrLogger),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    // Exit as soon as the server is done: idle HTTP keep-alive sockets must not hold the host waiting.
+    teardown: (exit) => process.exit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : 0)
+  })
+)

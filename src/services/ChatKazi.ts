@@ -1,0 +1,265 @@
+/**
+ * The ChatKazi gateway as an Effect service: one method per endpoint, typed errors, and the
+ * retry policy each endpoint's idempotency allows. The only module that speaks to the gateway.
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClientError } from "@effect/platform/HttpClientError"
+import { Clock, Context, Duration, Effect, Layer, type ParseResult, Redacted, Schedule, Schema } from "effect"
+import {
+  type ChatKaziError,
+  DeliveryUncertain,
+  EmptyMedia,
+  Timeout,
+  Transport,
+  UpstreamUnavailable
+} from "../errors/ChatKaziError.js"
+import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
+import { type GatewayFailure, interpretAnswer } from "./GatewayResponse.js"
+import {
+  mentionsFailedDownload,
+  reportsEmptyMedia,
+  type SendReceipt,
+  SendReceiptFromBody,
+  type Session,
+  SessionFromBody,
+  SessionListFromBody,
+  type SessionQr,
+  SessionQrFromBody
+} from "./Responses.js"
+
+export type MediaType = "image" | "video" | "audio" | "document"
+
+export interface TextMessage {
+  readonly sessionId: string
+  readonly to: string
+  readonly text: string
+}
+
+export interface MediaMessage {
+  readonly sessionId: string
+  readonly to: string
+  readonly url: string
+  readonly type: MediaType
+  readonly caption?: string | undefined
+  readonly mimetype?: string | undefined
+  readonly fileName?: string | undefined
+}
+
+export interface ChatKaziApi {
+  readonly listSessions: Effect.Effect<ReadonlyArray<Session>, ChatKaziError>
+  readonly startSession: (sessionId: string) => Effect.Effect<Session, ChatKaziError>
+  readonly sessionStatus: (sessionId: string) => Effect.Effect<Session, ChatKaziError>
+  readonly sessionQr: (sessionId: string) => Effect.Effect<SessionQr, ChatKaziError>
+  readonly logoutSession: (sessionId: string) => Effect.Effect<Session, ChatKaziError>
+  readonly sendText: (message: TextMessage) => Effect.Effect<SendReceipt, ChatKaziError>
+  readonly sendMedia: (message: MediaMessage) => Effect.Effect<SendReceipt, ChatKaziError>
+}
+
+export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, ChatKaziApi>() {
+  /** The live gateway; needs the settings and an `HttpClient` (the platform's is chosen at the edge). */
+  static readonly layer: Layer.Layer<ChatKazi, never, ChatKaziConfig | HttpClient.HttpClient> = Layer.effect(
+    ChatKazi,
+    Effect.gen(function*() {
+      const config = yield* ChatKaziConfig
+      return makeChatKazi(config, yield* HttpClient.HttpClient, yield* Effect.makeSemaphore(config.maxConcurrency))
+    })
+  )
+}
+
+/**
+ * Reads can be repeated freely. A write may deliver a WhatsApp message or change a session, so it
+ * is repeated only when the gateway provably did not act on it.
+ */
+type Idempotency = "read" | "write"
+
+interface Call<A> {
+  readonly operation: string
+  readonly idempotency: Idempotency
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly decode: Schema.Schema<A, unknown>
+  /** Set for media sends: a gateway error that says the download failed becomes `EmptyMedia`. */
+  readonly mediaUrl?: string
+}
+
+const makeChatKazi = (
+  config: ChatKaziSettings,
+  httpClient: HttpClient.HttpClient,
+  inFlight: Effect.Semaphore
+): ChatKaziApi => {
+  const client = httpClient.pipe(
+    HttpClient.mapRequest((request) =>
+      request.pipe(
+        HttpClientRequest.prependUrl(config.baseUrl),
+        HttpClientRequest.setHeader("x-api-key", Redacted.value(config.apiKey)),
+        HttpClientRequest.acceptJson
+      )
+    )
+  )
+
+  const attempt = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<unknown, GatewayFailure | Timeout | Transport> =>
+    client.execute(request).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(response.text, (body) => ({ status: response.status, body, retryAfter: response.headers["retry-after"] }))
+      ),
+      Effect.scoped,
+      Effect.mapError(toTransport),
+      Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }),
+      Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
+      inFlight.withPermits(1)
+    )
+
+  const run = <A>(call: Call<A>): Effect.Effect<A, ChatKaziError> =>
+    attempt(call.request).pipe(
+      Effect.retry(retryPolicy(config, call.idempotency)),
+      Effect.flatMap((body) => Effect.mapError(Schema.decodeUnknown(call.decode)(body), unexpectedAnswer)),
+      Effect.mapError((error) =>
+        call.mediaUrl !== undefined && "message" in error && error._tag !== "Transport" &&
+          mentionsFailedDownload(error.message)
+          ? new EmptyMedia({ url: call.mediaUrl, message: error.message })
+          : error
+      ),
+      Effect.mapError((error) => call.idempotency === "write" ? uncertainDelivery(call.operation, error) : error),
+      Effect.withSpan(`ChatKazi.${call.operation}`)
+    )
+
+  const get = (path: string, sessionId?: string) =>
+    sessionId === undefined
+      ? HttpClientRequest.get(path)
+      : HttpClientRequest.get(path, { urlParams: { sessionId } })
+
+  const post = (path: string, body: Record<string, unknown>) => HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUnsafeJson(body))
+
+  return ChatKazi.of({
+    listSessions: run({
+      operation: "list_sessions",
+      idempotency: "read",
+      request: get("/sessions"),
+      decode: SessionListFromBody
+    }),
+    startSession: (sessionId) =>
+      run({
+        operation: "start_session",
+        idempotency: "write",
+        request: post("/session/start", { sessionId }),
+        decode: SessionFromBody(sessionId)
+      }),
+    sessionStatus: (sessionId) =>
+      run({
+        operation: "get_session_status",
+        idempotency: "read",
+        request: get("/session/status", sessionId),
+        decode: SessionFromBody(sessionId)
+      }),
+    sessionQr: (sessionId) =>
+      run({
+        operation: "get_session_qr",
+        idempotency: "read",
+        request: get("/session/qr", sessionId),
+        decode: SessionQrFromBody(sessionId)
+      }),
+    logoutSession: (sessionId) =>
+      run({
+        operation: "logout_session",
+        idempotency: "write",
+        request: post("/session/logout", { sessionId }),
+        decode: SessionFromBody(sessionId)
+      }),
+    sendText: (message) =>
+      run({
+        operation: "send_whatsapp_text",
+        idempotency: "write",
+        request: post("/messages/text", { sessionId: message.sessionId, to: message.to, text: message.text }),
+        decode: SendReceiptFromBody
+      }),
+    sendMedia: (message) =>
+      run({
+        operation: "send_whatsapp_media",
+        idempotency: "write",
+        request: post("/messages/media", withoutUndefined({ ...message })),
+        decode: SendReceiptFromBody,
+        mediaUrl: message.url
+      }).pipe(
+        Effect.filterOrFail(
+          (receipt) => !reportsEmptyMedia(receipt),
+          () => new EmptyMedia({ url: message.url, message: "the gateway reported a size of 0 bytes" })
+        )
+      )
+  })
+}
+
+const withoutUndefined = (fields: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
+
+const CONNECT_FAILURES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+
+/** The first `code` in an error's `cause` chain, where Node and undici put `ECONNREFUSED` and friends. */
+const errorCode = (error: unknown): string | undefined => {
+  for (let current = error, depth = 0; current !== null && typeof current === "object" && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const toTransport = (error: HttpClientError): Transport => {
+  const code = errorCode(error.cause)
+  const connectFailed = error._tag === "RequestError" && code !== undefined && CONNECT_FAILURES.has(code)
+  const detail = code ?? (error.cause instanceof Error ? error.cause.message : error.reason)
+  return new Transport({
+    message: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
+    mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport")
+  })
+}
+
+const unexpectedAnswer = (error: ParseResult.ParseError) =>
+  new UpstreamUnavailable({ message: `an answer this server does not understand: ${error.message.split("\n")[0]}` })
+
+type AttemptFailure = GatewayFailure | Timeout | Transport
+
+const retryable = (config: ChatKaziSettings, idempotency: Idempotency) => (error: AttemptFailure): boolean => {
+  switch (error._tag) {
+    case "RateLimited":
+      return error.retryAfterSeconds === undefined || error.retryAfterSeconds * 1000 <= config.maxRetryAfterMs
+    case "Transport":
+      return idempotency === "read" || !error.mayHaveArrived
+    case "Timeout":
+    case "UpstreamUnavailable":
+      return idempotency === "read"
+    default:
+      return false
+  }
+}
+
+/** Jittered exponential backoff, bounded in count, that waits as long as a `Retry-After` asks. */
+const retryPolicy = (config: ChatKaziSettings, idempotency: Idempotency) =>
+  Schedule.identity<AttemptFailure>().pipe(
+    Schedule.intersect(Schedule.exponential(Duration.millis(config.retryBaseDelayMs)).pipe(Schedule.jittered)),
+    Schedule.modifyDelay(([error], delay) =>
+      error._tag === "RateLimited" && error.retryAfterSeconds !== undefined
+        ? Duration.seconds(error.retryAfterSeconds)
+        : delay
+    ),
+    Schedule.intersect(Schedule.recurs(config.maxRetries)),
+    Schedule.whileInput(retryable(config, idempotency))
+  )
+
+/** After a write, only failures that prove nothing happened keep their own meaning. */
+const uncertainDelivery = (operation: string, error: ChatKaziError): ChatKaziError => {
+  switch (error._tag) {
+    case "Timeout":
+      return new DeliveryUncertain({ operation, reason: `no answer within ${error.timeoutMs} ms` })
+    case "Transport":
+      return error.mayHaveArrived ? new DeliveryUncertain({ operation, reason: error.message }) : error
+    case "UpstreamUnavailable":
+      return new DeliveryUncertain({
+        operation,
+        reason: `${error.status === undefined ? "an unreadable answer" : `HTTP ${error.status}`}${
+          error.message ? `: ${error.message}` : ""
+        }`
+      })
+    default:
+      return error
+  }
+}
+

@@ -1,0 +1,107 @@
+/**
+ * How to reach the ChatKazi gateway, read from the environment with Effect `Config`.
+ * The API key stays `Redacted` until the request header is set.
+ */
+import { Config, ConfigError, Context, Effect, Layer, Option, Redacted } from "effect"
+import { InvalidConfig, MissingApiKey } from "../errors/ChatKaziError.js"
+
+export const DEFAULT_BASE_URL = "https://api.chatkazi.app/api/v1"
+
+export interface ChatKaziSettings {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Absolute http(s) URL without a trailing slash. */
+  readonly baseUrl: string
+  /** Bound on every single request to the gateway. */
+  readonly timeoutMs: number
+  /** Extra attempts for reads that failed transiently (so `2` means at most three requests). */
+  readonly maxRetries: number
+  /** First backoff delay; it doubles, with jitter, on each retry. */
+  readonly retryBaseDelayMs: number
+  /** The longest `Retry-After` worth waiting for inside one tool call. */
+  readonly maxRetryAfterMs: number
+  /** Requests in flight to the gateway at once; the rest queue. */
+  readonly maxConcurrency: number
+  /** Bound on the check of a media URL before it is handed to the gateway. */
+  readonly mediaCheckTimeoutMs: number
+}
+
+export class ChatKaziConfig extends Context.Tag("chatkazi-mcp/ChatKaziConfig")<ChatKaziConfig, ChatKaziSettings>() {
+  /** Reads `CHATKAZI_*` from the environment (or the current `ConfigProvider`). */
+  static readonly layer: Layer.Layer<ChatKaziConfig, MissingApiKey | InvalidConfig> = Layer.effect(
+    ChatKaziConfig,
+    Effect.gen(function*() {
+      const apiKey = yield* setting("CHATKAZI_API_KEY", Config.option(Config.redacted("CHATKAZI_API_KEY")))
+      if (Option.isNone(apiKey) || Redacted.value(apiKey.value).trim() === "") {
+        return yield* new MissingApiKey()
+      }
+      return {
+        apiKey: apiKey.value,
+        baseUrl: yield* setting(
+          "CHATKAZI_BASE_URL",
+          Config.string("CHATKAZI_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))
+        ).pipe(Effect.flatMap(parseBaseUrl)),
+        timeoutMs: yield* positiveInt("CHATKAZI_TIMEOUT_MS", 30_000),
+        maxRetries: yield* nonNegativeInt("CHATKAZI_MAX_RETRIES", 2),
+        retryBaseDelayMs: yield* nonNegativeInt("CHATKAZI_RETRY_BASE_DELAY_MS", 250),
+        maxRetryAfterMs: yield* nonNegativeInt("CHATKAZI_MAX_RETRY_AFTER_MS", 10_000),
+        maxConcurrency: yield* positiveInt("CHATKAZI_MAX_CONCURRENCY", 8),
+        mediaCheckTimeoutMs: yield* positiveInt("CHATKAZI_MEDIA_CHECK_TIMEOUT_MS", 5_000)
+      }
+    })
+  )
+
+  /** Settings for tests and embedding apps: defaults filled in, any of them overridden. */
+  static readonly make = (settings: Partial<Omit<ChatKaziSettings, "apiKey">> & { readonly apiKey: string }) =>
+    ChatKaziConfig.of({
+      timeoutMs: 30_000,
+      maxRetries: 2,
+      retryBaseDelayMs: 250,
+      maxRetryAfterMs: 10_000,
+      maxConcurrency: 8,
+      mediaCheckTimeoutMs: 5_000,
+      ...settings,
+      baseUrl: Effect.runSync(parseBaseUrl(settings.baseUrl ?? DEFAULT_BASE_URL)),
+      apiKey: Redacted.make(settings.apiKey)
+    })
+}
+
+/** Reads one setting, turning Effect's `ConfigError` into an `InvalidConfig` that names it. */
+export const setting = <A>(name: string, config: Config.Config<A>) =>
+  Effect.mapError(config, (error) => new InvalidConfig({ setting: name, problem: describeConfigError(error) }))
+
+export const positiveInt = (name: string, fallback: number) =>
+  integer(name, fallback, 1)
+
+export const nonNegativeInt = (name: string, fallback: number) =>
+  integer(name, fallback, 0)
+
+const integer = (name: string, fallback: number, min: number) =>
+  setting(name, Config.integer(name).pipe(Config.withDefault(fallback))).pipe(
+    Effect.filterOrFail(
+      (n) => n >= min,
+      (n) => new InvalidConfig({ setting: name, problem: `expected a whole number of at least ${min}, got ${n}` })
+    )
+  )
+
+export const parseBaseUrl = (raw: string): Effect.Effect<string, InvalidConfig> => {
+  const invalid = (problem: string) => new InvalidConfig({ setting: "CHATKAZI_BASE_URL", problem })
+  const trimmed = raw.trim()
+  if (!URL.canParse(trimmed)) {
+    return Effect.fail(invalid(`"${trimmed}" is not a URL; use something like ${DEFAULT_BASE_URL}`))
+  }
+  const url = new URL(trimmed)
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return Effect.fail(invalid(`it must be an http(s) URL, got "${url.protocol}"`))
+  }
+  if (url.search || url.hash) {
+    return Effect.fail(invalid("it must not carry a query string or fragment"))
+  }
+  return Effect.succeed(url.href.replace(/\/+$/, ""))
+}
+
+const describeConfigError = (error: ConfigError.ConfigError): string =>
+  ConfigError.isInvalidData(error)
+    ? error.message
+    : ConfigError.isMissingData(error)
+    ? "it is missing"
+    : String(error).replace(/^\(?Invalid data at \w+: ?/, "")

@@ -1,0 +1,75 @@
+/**
+ * What a ChatKazi answer means: a JSON body to decode, or the typed error its status stands for.
+ */
+import { Either } from "effect"
+import {
+  Conflict,
+  InvalidRequest,
+  LimitReached,
+  NotFound,
+  RateLimited,
+  Unauthorized,
+  UpstreamUnavailable
+} from "../errors/ChatKaziError.js"
+import { gatewayMessage } from "./Responses.js"
+
+export type GatewayFailure =
+  | Unauthorized
+  | LimitReached
+  | Conflict
+  | NotFound
+  | InvalidRequest
+  | RateLimited
+  | UpstreamUnavailable
+
+export interface GatewayAnswer {
+  readonly status: number
+  readonly body: string
+  readonly retryAfter?: string | undefined
+}
+
+export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Either<unknown, GatewayFailure> => {
+  const json = parseJson(answer.body)
+  const { status } = answer
+  if (status >= 200 && status < 300) {
+    return Either.isRight(json) ? Either.right(json.right) : Either.left(notJson(answer.body))
+  }
+  const message = Either.isRight(json) ? gatewayMessage(json.right) : undefined
+  if (status === 401 || status === 403) return Either.left(new Unauthorized({ status, message }))
+  if (status === 402) return Either.left(new LimitReached({ message }))
+  if (status === 404) return Either.left(new NotFound({ message }))
+  if (status === 409) return Either.left(new Conflict({ message }))
+  if (status === 429) {
+    const retryAfterSeconds = parseRetryAfter(answer.retryAfter, now)
+    return Either.left(new RateLimited({ message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) }))
+  }
+  if (status === 408 || status >= 500) {
+    return Either.left(new UpstreamUnavailable({ status, message: message ?? snippet(answer.body) }))
+  }
+  return Either.left(new InvalidRequest({ status, message }))
+}
+
+const parseJson = (body: string): Either.Either<unknown, undefined> => {
+  if (body.trim() === "") return Either.right({})
+  try {
+    return Either.right(JSON.parse(body))
+  } catch {
+    return Either.left(undefined)
+  }
+}
+
+const notJson = (body: string) => new UpstreamUnavailable({ message: snippet(body) })
+
+const snippet = (body: string): string | undefined => {
+  const text = body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
+  return text === "" ? undefined : text.length > 120 ? `${text.slice(0, 117)}...` : text
+}
+
+/** `Retry-After` as seconds from now: either a number of seconds or an HTTP date. */
+export const parseRetryAfter = (header: string | undefined, now: number): number | undefined => {
+  if (header === undefined || header.trim() === "") return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds))
+  const date = Date.parse(header)
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000))
+}

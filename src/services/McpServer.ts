@@ -1,0 +1,187 @@
+/**
+ * The MCP server over stdio: lists the tools with the JSON Schemas of their Effect Schemas, and
+ * runs each call as an Effect in a runtime built from the Layer graph. Every failure becomes an
+ * `isError` result with guidance; nothing but JSON-RPC is written to stdout.
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
+import {
+  type CallToolResult,
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type Tool as McpTool
+} from "@modelcontextprotocol/sdk/types.js"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  FiberId,
+  Layer,
+  Option,
+  Runtime,
+  Schema
+} from "effect"
+import type { Readable, Writable } from "node:stream"
+import { type ChatKaziError, ReadOnlyMode } from "../errors/ChatKaziError.js"
+import { type AnyTool, decodeInput, objectJsonSchema, type ToolReply } from "../tools/Tool.js"
+import { Progress } from "./Progress.js"
+import { SafetyConfig } from "./SafetyConfig.js"
+
+export interface McpServerOptions<R> {
+  readonly name: string
+  readonly version: string
+  readonly tools: ReadonlyArray<AnyTool>
+  /**
+   * Everything the tools need. If building it fails (no API key, a bad setting), the server still
+   * starts and every call answers with that failure's guidance.
+   */
+  readonly layer: Layer.Layer<R, ChatKaziError>
+  readonly instructions?: string
+  /** Put before every result's text, e.g. to say this is the sandbox. */
+  readonly notice?: string
+  /** How long calls still running at shutdown may take to answer. */
+  readonly shutdownGraceMs?: number
+  readonly stdin?: Readable
+  readonly stdout?: Writable
+}
+
+/** Serves until stdin closes or the fiber is interrupted (SIGINT/SIGTERM through `runMain`). */
+export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const stdin = options.stdin ?? process.stdin
+      const services = yield* Effect.either(Layer.toRuntime(options.layer))
+      if (Either.isLeft(services)) {
+        yield* Effect.logWarning(`Starting without ChatKazi access. ${services.left.guidance}`)
+      }
+      const fallback = yield* Effect.runtime<never>()
+      const runtime: Runtime.Runtime<R> = Either.isRight(services) ? services.right : (fallback as Runtime.Runtime<R>)
+      const readOnly = Either.isRight(services) &&
+        Option.exists(Context.getOption(services.right.context, SafetyConfig), (safety) => safety.readOnly)
+      const offered = readOnly ? options.tools.filter((tool) => tool.annotations.readOnlyHint) : options.tools
+      const byName = new Map(options.tools.map((tool) => [tool.name, tool]))
+      const listed = offered.map(describeTool)
+
+      const server = new Server(
+        { name: options.name, version: options.version },
+        { capabilities: { tools: {} }, ...(options.instructions ? { instructions: options.instructions } : {}) }
+      )
+      server.onerror = (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message))
+
+      const call = (name: string, args: unknown, progress: Progress["Type"]): Effect.Effect<CallToolResult, never, R> => {
+        const tool = byName.get(name)
+        const program: Effect.Effect<CallToolResult, ChatKaziError, R> = tool === undefined
+          ? Effect.succeed(errorResult(`There is no tool named "${name}". The tools are: ${offered.map((t) => t.name).join(", ")}.`))
+          : Either.isLeft(services)
+          ? Effect.fail(services.left)
+          : readOnly && !tool.annotations.readOnlyHint
+          ? Effect.fail(new ReadOnlyMode({ tool: name }))
+          : decodeInput(tool, args).pipe(
+            Effect.flatMap((input) => tool.run(input) as Effect.Effect<ToolReply<unknown>, ChatKaziError, R>),
+            Effect.flatMap((reply) => successResult(tool, reply, options.notice)),
+            Effect.provideService(Progress, progress)
+          )
+        return program.pipe(
+          Effect.catchAll((error) => Effect.succeed(errorResult(error.guidance, options.notice))),
+          Effect.catchAllCause((cause) =>
+            Effect.as(
+              Effect.logError(`${name} failed unexpectedly`, Cause.pretty(cause)),
+              errorResult(
+                `${name} failed because of an unexpected problem in this server (details are in its log). ` +
+                  (tool?.annotations.readOnlyHint === false
+                    ? "It may or may not have taken effect: check before calling it again."
+                    : "Try again; if it keeps failing, tell the user."),
+                options.notice
+              )
+            )
+          ),
+          Effect.withSpan(`tool ${name}`)
+        )
+      }
+
+      const inFlight = new Set<Fiber.RuntimeFiber<CallToolResult>>()
+      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }))
+      server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+        const { name, arguments: args, _meta } = request.params
+        const progressToken = _meta?.progressToken
+        const progress: Progress["Type"] = {
+          report: (report) =>
+            progressToken === undefined ? Effect.void : Effect.ignore(Effect.tryPromise(() =>
+              extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...report } })
+            ))
+        }
+        const fiber = Runtime.runFork(runtime)(call(name, args, progress))
+        inFlight.add(fiber)
+        const cancel = () => fiber.unsafeInterruptAsFork(FiberId.none)
+        extra.signal.addEventListener("abort", cancel, { once: true })
+        const exit = await Effect.runPromise(Fiber.await(fiber))
+        extra.signal.removeEventListener("abort", cancel)
+        inFlight.delete(fiber)
+        return Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
+      })
+
+      const closed = yield* Deferred.make<void>()
+      const close = () => Deferred.unsafeDone(closed, Exit.void)
+      const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout)
+      transport.onclose = close
+      stdin.once("end", close)
+      stdin.once("close", close)
+      yield* Effect.acquireRelease(
+        Effect.promise(() => server.connect(transport)),
+        () => drain(inFlight, options.shutdownGraceMs ?? 3_000).pipe(Effect.andThen(Effect.promise(() => server.close())))
+      )
+      yield* Deferred.await(closed)
+    })
+  )
+
+/** Lets calls in flight finish for up to `graceMs`, then stops the rest (they answer that they were stopped). */
+const drain = (inFlight: ReadonlySet<Fiber.RuntimeFiber<CallToolResult>>, graceMs: number) =>
+  Effect.gen(function*() {
+    if (inFlight.size === 0) return
+    yield* Effect.logInfo(`Shutting down: waiting up to ${graceMs} ms for ${inFlight.size} call(s) in flight`)
+    yield* Fiber.awaitAll([...inFlight]).pipe(Effect.timeoutOption(graceMs))
+    yield* Fiber.interruptAll([...inFlight])
+    // Let the request handlers write their answers before the transport closes.
+    yield* Effect.sleep(20)
+  })
+
+const describeTool = (tool: AnyTool): McpTool => ({
+  name: tool.name,
+  title: tool.title,
+  description: tool.description,
+  inputSchema: objectJsonSchema(tool.input),
+  outputSchema: objectJsonSchema(tool.output),
+  annotations: { title: tool.title, ...tool.annotations }
+})
+
+const withNotice = (text: string, notice: string | undefined) => notice ? `${notice}\n${text}` : text
+
+const successResult = (tool: AnyTool, reply: ToolReply<unknown>, notice?: string) =>
+  Effect.map(
+    Schema.encodeUnknown(tool.output)(reply.data).pipe(Effect.orDie),
+    (structuredContent): CallToolResult => ({
+      content: [
+        { type: "text", text: withNotice(reply.text, notice) },
+        ...(reply.images ?? []).map((image) => ({ type: "image" as const, data: image.data, mimeType: image.mimeType }))
+      ],
+      structuredContent: structuredContent as Record<string, unknown>
+    })
+  )
+
+const errorResult = (text: string, notice?: string): CallToolResult => ({
+  content: [{ type: "text", text: withNotice(text, notice) }],
+  isError: true
+})
+
+const stoppedResult = (tool: AnyTool | undefined, notice?: string) =>
+  errorResult(
+    "This call was stopped before it finished (cancelled, or the server is shutting down). " +
+      (tool?.annotations.readOnlyHint === false
+        ? "It may or may not have taken effect: check before calling it again."
+        : "Nothing was changed; call it again if it is still needed."),
+    notice
+  )

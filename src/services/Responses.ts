@@ -1,0 +1,171 @@
+/**
+ * Tolerant decoding of ChatKazi's success bodies. The exact shapes are not published, so each
+ * schema accepts the envelope `{ success, data }` or a bare object, the field names seen in the
+ * wild, and keeps every field it does not know in `details`.
+ */
+import { Effect, ParseResult, Schema } from "effect"
+
+export const Details = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  .annotations({ description: "Everything else the gateway returned, as it returned it." })
+
+export const Session = Schema.Struct({
+  sessionId: Schema.String,
+  state: Schema.optional(Schema.String),
+  pairingCode: Schema.optional(Schema.String),
+  details: Details
+})
+export type Session = typeof Session.Type
+
+export const SessionQr = Schema.Struct({
+  sessionId: Schema.String,
+  state: Schema.optional(Schema.String),
+  /** A raw WhatsApp QR payload, a `data:image/...` URL, or an https link, as the gateway sent it. */
+  qr: Schema.optional(Schema.String),
+  pairingCode: Schema.optional(Schema.String),
+  details: Details
+})
+export type SessionQr = typeof SessionQr.Type
+
+export const SendReceipt = Schema.Struct({
+  messageId: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.String),
+  details: Details
+})
+export type SendReceipt = typeof SendReceipt.Type
+
+type Fields = Readonly<Record<string, unknown>>
+
+const ID_FIELDS = ["sessionId", "id", "session", "name"] as const
+const STATE_FIELDS = ["status", "state", "connectionState"] as const
+const QR_FIELDS = ["qr", "qrCode", "qr_code", "qrcode", "link", "url"] as const
+const PAIRING_FIELDS = ["pairingCode", "pairing_code", "code"] as const
+const MESSAGE_ID_FIELDS = ["messageId", "message_id", "id"] as const
+
+const isFields = (value: unknown): value is Fields =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The payload of `{ success, data }`, or the body itself when it has no envelope. */
+export const unwrap = (body: unknown): unknown => isFields(body) && "data" in body ? body.data : body
+
+const pick = (fields: Fields, names: ReadonlyArray<string>): string | undefined => {
+  for (const name of names) {
+    const value = fields[name]
+    if (typeof value === "string" && value !== "") return value
+    if (typeof value === "number") return String(value)
+  }
+  return undefined
+}
+
+const omit = (fields: Fields, names: ReadonlyArray<string>): Fields =>
+  Object.fromEntries(Object.entries(fields).filter(([key]) => !names.includes(key)))
+
+const unexpected = (body: unknown, expected: string) =>
+  new ParseResult.Type(Schema.Unknown.ast, body, `expected ${expected}`)
+
+/** One session from an object (or a bare id string); `fallbackId` is used when the body names none. */
+const decodeSession = (body: unknown, fallbackId?: string): Effect.Effect<Session, ParseResult.ParseIssue> => {
+  const value = unwrap(body)
+  if (typeof value === "string") {
+    return fallbackId === undefined
+      ? Effect.succeed(({ sessionId: value, details: {} }))
+      : Effect.succeed(({ sessionId: fallbackId, state: value, details: {} }))
+  }
+  if (!isFields(value)) return Effect.fail(unexpected(body, "a session object"))
+  const fields = isFields(value.session) ? { ...value, ...value.session } : value
+  const sessionId = pick(fields, ID_FIELDS) ?? fallbackId
+  if (sessionId === undefined) return Effect.fail(unexpected(body, "a session with an id"))
+  const state = pick(fields, STATE_FIELDS)
+  const pairingCode = pick(fields, PAIRING_FIELDS)
+  return Effect.succeed(
+    ({
+      sessionId,
+      ...(state === undefined ? {} : { state }),
+      ...(pairingCode === undefined ? {} : { pairingCode }),
+      details: omit(fields, [...ID_FIELDS, ...STATE_FIELDS, ...PAIRING_FIELDS, "session"])
+    })
+  )
+}
+
+/** The session list: `data` as an array, `data.sessions`, or a bare array. */
+const decodeSessionList = (body: unknown): Effect.Effect<ReadonlyArray<Session>, ParseResult.ParseIssue> => {
+  const value = unwrap(body)
+  const list = Array.isArray(value) ? value : isFields(value) && Array.isArray(value.sessions) ? value.sessions : null
+  if (list === null) return Effect.fail(unexpected(body, "a list of sessions"))
+  return Effect.forEach(list, (item) => decodeSession(item))
+}
+
+const decodeQr = (body: unknown, requestedId: string): Effect.Effect<SessionQr, ParseResult.ParseIssue> => {
+  const value = unwrap(body)
+  if (typeof value === "string") return Effect.succeed(({ sessionId: requestedId, qr: value, details: {} }))
+  if (!isFields(value)) return Effect.fail(unexpected(body, "a QR object"))
+  const qr = pick(value, QR_FIELDS)
+  const state = pick(value, STATE_FIELDS)
+  const pairingCode = pick(value, PAIRING_FIELDS)
+  return Effect.succeed(
+    ({
+      sessionId: pick(value, ID_FIELDS) ?? requestedId,
+      ...(qr === undefined ? {} : { qr }),
+      ...(state === undefined ? {} : { state }),
+      ...(pairingCode === undefined ? {} : { pairingCode }),
+      details: omit(value, [...ID_FIELDS, ...QR_FIELDS, ...STATE_FIELDS, ...PAIRING_FIELDS])
+    })
+  )
+}
+
+/** Any success body of a send; nothing in it is required. */
+const decodeReceipt = (body: unknown): SendReceipt => {
+  const value = unwrap(body)
+  const fields: Fields = isFields(value) ? value : value === undefined || value === null ? {} : { data: value }
+  const key = isFields(fields.key) ? fields.key : {}
+  const messageId = pick(fields, MESSAGE_ID_FIELDS) ?? pick(key, ["id"])
+  const status = pick(fields, ["status", "state"])
+  return ({
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(status === undefined ? {} : { status }),
+    details: omit(fields, [...MESSAGE_ID_FIELDS, "status", "state"])
+  })
+}
+
+/** The human message of an error body: `message`, `error`, or `error.message`. */
+export const gatewayMessage = (body: unknown): string | undefined => {
+  if (!isFields(body)) return undefined
+  const error = body.error
+  return pick(body, ["message", "error", "detail"]) ?? (isFields(error) ? pick(error, ["message"]) : undefined)
+}
+
+const SIZE_FIELDS = ["size", "fileSize", "fileLength", "file_size", "bytes", "contentLength"] as const
+
+/** A success body that admits the media file was empty. */
+export const reportsEmptyMedia = (receipt: SendReceipt): boolean =>
+  SIZE_FIELDS.some((name) => {
+    const value = receipt.details[name]
+    return value === 0 || value === "0"
+  })
+
+/** An error message that says the gateway could not download the media. */
+export const mentionsFailedDownload = (message: string | undefined): boolean =>
+  message !== undefined &&
+  /\b0 ?bytes?\b|\bempty (file|media)\b|\b(download|fetch)(ing)?\b.*\b(fail|error|could ?n[o']t|unable)|\b(fail|error|could ?n[o']t|unable)\w*\b.*\b(download|fetch)/i
+    .test(message)
+
+const fromBody = <A extends object>(
+  target: Schema.Schema<A, any>,
+  decode: (body: unknown) => Effect.Effect<A, ParseResult.ParseIssue>
+) =>
+  Schema.transformOrFail(Schema.Unknown, Schema.typeSchema(target), {
+    strict: true,
+    decode,
+    encode: ParseResult.succeed
+  })
+
+/** A response body holding one session; `fallbackId` names it when the body does not. */
+export const SessionFromBody = (fallbackId?: string) => fromBody(Session, (body) => decodeSession(body, fallbackId))
+
+/** A response body holding the account's sessions. */
+export const SessionListFromBody = fromBody(Schema.Array(Session), decodeSessionList)
+
+/** A response body holding a session's QR and/or pairing code. */
+export const SessionQrFromBody = (requestedId: string) => fromBody(SessionQr, (body) => decodeQr(body, requestedId))
+
+/** The success body of a send; nothing in it is required. */
+export const SendReceiptFromBody = fromBody(SendReceipt, (body) => Effect.succeed(decodeReceipt(body)))

@@ -1,0 +1,53 @@
+/**
+ * The guards that protect the user's WhatsApp number, read from the environment.
+ */
+import { Config, Context, Effect, Layer, Option } from "effect"
+import type { InvalidConfig } from "../errors/ChatKaziError.js"
+import { nonNegativeInt, positiveInt, setting } from "./ChatKaziConfig.js"
+
+export interface SafetySettings {
+  /** A repeat of the same send within this many seconds returns the first receipt; 0 turns it off. */
+  readonly dedupeWindowSeconds: number
+  /** Sends per session in any sliding minute. */
+  readonly maxSendsPerMinute: number
+  /** Numbers (`254712345678`) or prefixes (`2547*`) that may receive messages; none means anyone. */
+  readonly allowedRecipients: Option.Option<ReadonlyArray<string>>
+  /** Only the tools that change nothing are listed and callable. */
+  readonly readOnly: boolean
+}
+
+export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<SafetyConfig, SafetySettings>() {
+  static readonly layer: Layer.Layer<SafetyConfig, InvalidConfig> = Layer.effect(
+    SafetyConfig,
+    Effect.gen(function*() {
+      return {
+        dedupeWindowSeconds: yield* nonNegativeInt("CHATKAZI_DEDUPE_WINDOW_SECONDS", 30),
+        maxSendsPerMinute: yield* positiveInt("CHATKAZI_MAX_SENDS_PER_MINUTE", 20),
+        allowedRecipients: yield* setting(
+          "CHATKAZI_ALLOWED_RECIPIENTS",
+          Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
+        ).pipe(Effect.map(Option.map(parseAllowlist)), Effect.map(Option.filter((list) => list.length > 0))),
+        readOnly: yield* setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false)))
+      }
+    })
+  )
+
+  static readonly make = (settings: Partial<SafetySettings> = {}) =>
+    SafetyConfig.of({
+      dedupeWindowSeconds: 30,
+      maxSendsPerMinute: 20,
+      allowedRecipients: Option.none(),
+      readOnly: false,
+      ...settings
+    })
+}
+
+const parseAllowlist = (raw: string): ReadonlyArray<string> =>
+  raw.split(",").map((entry) => {
+    const trimmed = entry.trim()
+    const wildcard = trimmed.endsWith("*")
+    return trimmed.replace(/\D/g, "") + (wildcard ? "*" : "")
+  }).filter((entry) => entry !== "" && entry !== "*")
+
+export const isAllowedRecipient = (allowlist: ReadonlyArray<string>, to: string): boolean =>
+  allowlist.some((entry) => entry.endsWith("*") ? to.startsWith(entry.slice(0, -1)) : to === entry)

@@ -1,0 +1,100 @@
+/**
+ * Guards in front of every send, for the sake of the user's WhatsApp number: the recipient
+ * allowlist, suppression of repeated identical sends, and a per-session pace limit.
+ */
+import { Clock, Context, Deferred, Effect, Layer, Option } from "effect"
+import { type ChatKaziError, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
+import type { SendReceipt } from "./Responses.js"
+import { isAllowedRecipient, SafetyConfig, type SafetySettings } from "./SafetyConfig.js"
+
+export interface OutgoingMessage {
+  readonly sessionId: string
+  readonly to: string
+  /** Everything that makes two sends the same message (text, or media URL, type, caption…). */
+  readonly content: unknown
+}
+
+export interface GuardedReceipt {
+  readonly receipt: SendReceipt
+  /** Set when this call repeated an earlier identical send and got that send's receipt instead. */
+  readonly duplicateOf?: { readonly sentAt: number }
+}
+
+export interface SendGuardApi {
+  /** Refuses a recipient that is not on `CHATKAZI_ALLOWED_RECIPIENTS`. */
+  readonly checkRecipient: (to: string) => Effect.Effect<void, RecipientNotAllowed>
+  /** Runs `deliver` unless the same message went out within the window or the session is over its pace. */
+  readonly once: <R>(
+    message: OutgoingMessage,
+    deliver: Effect.Effect<SendReceipt, ChatKaziError, R>
+  ) => Effect.Effect<GuardedReceipt, ChatKaziError, R>
+}
+
+export class SendGuard extends Context.Tag("chatkazi-mcp/SendGuard")<SendGuard, SendGuardApi>() {
+  static readonly layer: Layer.Layer<SendGuard, never, SafetyConfig> = Layer.effect(
+    SendGuard,
+    Effect.map(SafetyConfig, makeSendGuard)
+  )
+}
+
+interface Delivery {
+  readonly sentAt: number
+  readonly result: Deferred.Deferred<SendReceipt, ChatKaziError>
+}
+
+const PACE_WINDOW_MS = 60_000
+
+export function makeSendGuard(settings: SafetySettings): SendGuardApi {
+  const recent = new Map<string, Delivery>()
+  const sentAtBySession = new Map<string, Array<number>>()
+  const dedupeMs = settings.dedupeWindowSeconds * 1000
+
+  const forget = (now: number) => {
+    for (const [key, delivery] of recent) {
+      if (now - delivery.sentAt >= dedupeMs) recent.delete(key)
+    }
+  }
+
+  const admitPace = (sessionId: string, now: number): Effect.Effect<void, PaceLimited> => {
+    const times = (sentAtBySession.get(sessionId) ?? []).filter((t) => now - t < PACE_WINDOW_MS)
+    if (times.length >= settings.maxSendsPerMinute) {
+      sentAtBySession.set(sessionId, times)
+      const retryAfterSeconds = Math.max(1, Math.ceil((times[0]! + PACE_WINDOW_MS - now) / 1000))
+      return Effect.fail(
+        new PaceLimited({ sessionId, maxPerMinute: settings.maxSendsPerMinute, retryAfterSeconds })
+      )
+    }
+    sentAtBySession.set(sessionId, [...times, now])
+    return Effect.void
+  }
+
+  return {
+    checkRecipient: (to) =>
+      Option.match(settings.allowedRecipients, {
+        onNone: () => Effect.void,
+        onSome: (allowlist) => isAllowedRecipient(allowlist, to) ? Effect.void : Effect.fail(new RecipientNotAllowed({ to }))
+      }),
+
+    once: (message, deliver) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        forget(now)
+        const key = JSON.stringify([message.sessionId, message.to, message.content])
+        const earlier = dedupeMs > 0 ? recent.get(key) : undefined
+        if (earlier) {
+          const receipt = yield* Deferred.await(earlier.result)
+          return { receipt, duplicateOf: { sentAt: earlier.sentAt } }
+        }
+        yield* admitPace(message.sessionId, now)
+        const result = yield* Deferred.make<SendReceipt, ChatKaziError>()
+        if (dedupeMs > 0) recent.set(key, { sentAt: now, result })
+        const receipt = yield* deliver.pipe(
+          Effect.onExit((exit) => {
+            if (exit._tag === "Failure") recent.delete(key)
+            return Deferred.done(result, exit)
+          })
+        )
+        return { receipt }
+      }).pipe(Effect.uninterruptible)
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Argument schemas the tools share. Their descriptions are what the model reads in `tools/list`,
+ * and their checks are what the server enforces, so the two cannot drift apart.
+ */
+import { ParseResult, Schema } from "effect"
+
+const sessionIdText = "The WhatsApp session (instance) id, as shown by list_sessions."
+
+const NonBlank = Schema.String.pipe(
+  Schema.filter((s) => s.trim() !== "" || "must not be empty"),
+  Schema.filter((s) => s.length <= 128 || "must be at most 128 characters")
+)
+
+export const SessionId = NonBlank.annotations({ description: sessionIdText })
+
+/** A session id that may be left out: the account's `default` session is meant then. */
+export const OptionalSessionId = Schema.optionalWith(
+  NonBlank.annotations({ description: `${sessionIdText} Defaults to "default".`, default: "default" }),
+  { default: () => "default" }
+)
+
+/**
+ * The recipient's number in international format. People and clients write numbers in many ways,
+ * so `+`, spaces, dashes, dots and brackets are removed; what remains must be 8 to 15 digits.
+ */
+export const Recipient = Schema.transformOrFail(Schema.Union(Schema.String, Schema.Number), Schema.String, {
+  strict: true,
+  decode: (raw, _, ast) => {
+    const text = String(raw).trim()
+    const digits = text.replace(/^\+/, "").replace(/[\s\-.()]/g, "")
+    const refuse = (why: string) => ParseResult.fail(new ParseResult.Type(ast, raw, why))
+    if (!/^\d+$/.test(digits)) {
+      return refuse(
+        `"${text}" is not a phone number: use the international format, digits only, e.g. 254712345678`
+      )
+    }
+    if (digits.startsWith("0")) {
+      return refuse(
+        `"${text}" looks like a local or 00-prefixed number: write it with the country code and no leading zeros, e.g. 254712345678 instead of 0712345678`
+      )
+    }
+    if (digits.length < 8 || digits.length > 15) {
+      return refuse(`"${text}" has ${digits.length} digits; an international number has 8 to 15, e.g. 254712345678`)
+    }
+    return ParseResult.succeed(digits)
+  },
+  encode: ParseResult.succeed
+}).annotations({
+  description:
+    "Recipient's phone number in international format with country code, e.g. \"254712345678\". A leading +, spaces, dashes and brackets are accepted and removed."
+})
+
+export const MessageText = Schema.String.pipe(
+  Schema.filter((s) => s.trim() !== "" || "must not be empty: there is nothing to send"),
+  Schema.filter((s) => s.length <= 65_536 || "is too long: WhatsApp messages are limited to 65,536 characters")
+).annotations({ description: "The message text. WhatsApp formatting (*bold*, _italic_) is kept as written." })
+
+export const MEDIA_TYPES = ["image", "video", "audio", "document"] as const
+
+export const MediaKind = Schema.Literal(...MEDIA_TYPES)

@@ -1,0 +1,65 @@
+/**
+ * What a tool is: its name and words for the model, an input and an output Schema (which are also
+ * its MCP `inputSchema` and `outputSchema`), annotations, and the Effect program that runs it.
+ */
+import { Effect, JSONSchema, ParseResult, Schema } from "effect"
+import { type ChatKaziError, InvalidInput } from "../errors/ChatKaziError.js"
+
+export interface ToolImage {
+  /** Base64, without a `data:` prefix. */
+  readonly data: string
+  readonly mimeType: string
+}
+
+export interface ToolReply<O> {
+  /** Returned as `structuredContent`; valid against the tool's output schema. */
+  readonly data: O
+  /** What the model reads: a short account of the result and what to do next. */
+  readonly text: string
+  readonly images?: ReadonlyArray<ToolImage>
+}
+
+export interface ToolAnnotations {
+  readonly readOnlyHint: boolean
+  readonly destructiveHint?: boolean
+  readonly idempotentHint?: boolean
+  readonly openWorldHint: boolean
+}
+
+export interface Tool<I, IE, O, OE, R> {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly input: Schema.Schema<I, IE>
+  readonly output: Schema.Schema<O, OE>
+  readonly annotations: ToolAnnotations
+  readonly run: (input: I) => Effect.Effect<ToolReply<O>, ChatKaziError, R>
+}
+
+// biome-ignore lint: the registry holds tools of every input and output type
+export type AnyTool = Tool<any, any, any, any, any>
+
+export type ToolRequirements<T extends AnyTool> = T extends Tool<any, any, any, any, infer R> ? R : never
+
+export const defineTool = <I, IE, O, OE, R>(tool: Tool<I, IE, O, OE, R>): Tool<I, IE, O, OE, R> => tool
+
+/** An object schema as MCP wants it: `type: "object"` at the top, no `$schema`. */
+export const objectJsonSchema = (schema: Schema.Schema.Any): { type: "object"; [key: string]: unknown } => {
+  const { $schema: _, ...json } = JSONSchema.make(schema) as unknown as Record<string, unknown>
+  return { ...json, type: "object", properties: json.properties ?? {} }
+}
+
+/** Decodes raw arguments, listing every problem at once. */
+export const decodeInput = <I, IE>(tool: Tool<I, IE, any, any, any>, args: unknown): Effect.Effect<I, InvalidInput> =>
+  Effect.mapError(
+    Schema.decodeUnknown(tool.input, { errors: "all", onExcessProperty: "error" })(args ?? {}) as Effect.Effect<
+      I,
+      ParseResult.ParseError
+    >,
+    (error) =>
+      new InvalidInput({
+        problems: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+          issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
+        )
+      })
+  )

@@ -1,0 +1,72 @@
+import { Effect, Schema } from "effect"
+import { MediaUnreachable } from "../errors/ChatKaziError.js"
+import { ChatKazi } from "../services/ChatKazi.js"
+import { MediaProbe } from "../services/MediaProbe.js"
+import { SendGuard } from "../services/SendGuard.js"
+import { MediaKind, OptionalSessionId, Recipient } from "./Inputs.js"
+import { describeSend, SendOutcome, sendOutcome } from "./SendResult.js"
+import { defineTool } from "./Tool.js"
+
+const Text = (description: string) =>
+  Schema.String.pipe(Schema.filter((s) => s.trim() !== "" || "must not be empty; leave it out instead"))
+    .annotations({ description })
+
+export const sendWhatsappMedia = defineTool({
+  name: "send_whatsapp_media",
+  title: "Send a WhatsApp image, video, audio or document",
+  description:
+    "Send a file as a WhatsApp message from a connected session. ChatKazi downloads the file from `url`, so it must " +
+    "be a direct, public link to the file itself (e.g. ending in .jpg or .pdf), not a web page or a private link; " +
+    "the link is checked before anything is sent. Only message people who expect it: WhatsApp bans numbers that " +
+    "send bulk or unsolicited messages.",
+  input: Schema.Struct({
+    to: Recipient,
+    url: Schema.String.annotations({ description: "Direct public http(s) link to the file." }),
+    type: Schema.optionalWith(
+      MediaKind.annotations({ description: "What kind of file it is. Defaults to image.", default: "image" }),
+      { default: () => "image" as const }
+    ),
+    caption: Schema.optional(Text("Text shown with the file.")),
+    fileName: Schema.optional(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf).")),
+    mimetype: Schema.optional(
+      Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out.")
+    ),
+    sessionId: OptionalSessionId
+  }),
+  output: Schema.Struct({
+    ...SendOutcome,
+    url: Schema.String,
+    type: MediaKind,
+    mimetype: Schema.optional(Schema.String)
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  run: (input) =>
+    Effect.gen(function*() {
+      const guard = yield* SendGuard
+      const chatKazi = yield* ChatKazi
+      const { sessionId, to, url, type } = input
+      yield* guard.checkRecipient(to)
+      const facts = yield* (yield* MediaProbe).check(url)
+      if (type !== "document" && facts.mimetype === "text/html") {
+        return yield* new MediaUnreachable({ url, reason: "it is a web page (text/html), not the file itself" })
+      }
+      const mimetype = input.mimetype ?? (facts.mimetype === "application/octet-stream" ? undefined : facts.mimetype)
+      const message = {
+        sessionId,
+        to,
+        url,
+        type,
+        caption: input.caption,
+        fileName: input.fileName,
+        mimetype
+      }
+      const guarded = yield* guard.once(
+        { sessionId, to, content: { url, type, caption: input.caption, fileName: input.fileName, mimetype: input.mimetype } },
+        chatKazi.sendMedia(message)
+      )
+      return {
+        data: { ...sendOutcome(sessionId, to, guarded), url, type, ...(mimetype === undefined ? {} : { mimetype }) },
+        text: yield* describeSend(type === "document" ? "document" : `${type} message`, sessionId, to, guarded)
+      }
+    })
+})
