@@ -1,0 +1,28 @@
+/**
+ * chatkazi-mcp as a library: the ChatKazi service and its layers, the typed errors, the tools
+ * (definitions and programs) and the stdio MCP server, to compose into other Effect apps.
+ */
+export * from "./errors/ChatKaziError.js"
+export * from "./services/ChatKazi.js"
+export * from "./services/ChatKaziConfig.js"
+export * from "./services/ChatKaziTest.js"
+export * from "./services/Logging.js"
+export * from "./services/McpServer.js"
+export * from "./services/MediaProbe.js"
+export * from "./services/Progress.js"
+export * from "./services/Responses.js"
+export * from "./services/SafetyConfig.js"
+export * from "./services/SendGuard.js"
+export * from "./tools/Inputs.js"
+export * from "./tools/registry.js"
+export * from "./tools/SessionLifecycle.js"
+export * from "./tools/SessionView.js"
+export * from "./tools/Tool.js"
+export { getSessionQr } from "./tools/getSessionQr.js"
+export { getSessionStatus } from "./tools/getSessionStatus.js"
+export { listSessions } from "./tools/listSessions.js"
+export { logoutSession } from "./tools/logoutSession.js"
+export { sendWhatsappMedia } from "./tools/sendWhatsappMedia.js"
+export { sendWhatsappText } from "./tools/sendWhatsappText.js"
+export { startSession } from "./tools/startSession.js"
+export { waitForSession } from "./tools/waitForSession.js"
