@@ -18,32 +18,51 @@ export type Command =
 
 export const DEFAULT_SANDBOX_PORT = 8787
 
+const rows = (entries: ReadonlyArray<readonly [string, string]>) => {
+  const width = Math.max(...entries.map(([left]) => left.length)) + 3
+  return entries.map(([left, right]) => {
+    const [first, ...rest] = right.split("\n")
+    return [`  ${left.padEnd(width)}${first}`, ...rest.map((line) => `  ${" ".repeat(width)}${line}`)].join("\n")
+  }).join("\n")
+}
+
 export const helpText = (name: string, version: string) =>
   `${name} ${version}: an MCP server that manages WhatsApp sessions and sends messages through ChatKazi.
 
 Usage:
-  ${name}                        Serve MCP over stdio (for Claude Desktop, Cursor...). Needs CHATKAZI_API_KEY.
-  ${name} --sandbox              Serve MCP over stdio on a simulated ChatKazi: no API key, no phone, nothing
-                                 sent to WhatsApp. Every result says it is the sandbox.
-  ${name} sandbox [--port N]     Run only the simulated ChatKazi API as an HTTP server on 127.0.0.1:N
-                                 (default ${DEFAULT_SANDBOX_PORT}; 0 picks a free port), for testing other integrations.
-  ${name} --help | --version
+${
+    rows([
+      [name, "Serve MCP over stdio (for Claude Desktop, Cursor...). Needs CHATKAZI_API_KEY."],
+      [`${name} --sandbox`, "Serve MCP over stdio on a simulated ChatKazi: no API key, no phone, nothing\nsent to WhatsApp. Every result says it is the sandbox."],
+      [`${name} sandbox [--port N]`, `Run only the simulated ChatKazi API as an HTTP server on 127.0.0.1:N\n(default ${DEFAULT_SANDBOX_PORT}; 0 picks a free port), to test other integrations against.`],
+      [`${name} --help | --version`, "This help, or the version."]
+    ])
+  }
 
 Sandbox options (with --sandbox or sandbox):
-  --max-sessions N               Plan limit: sessions in use at once (default 2); one more is HTTP 402.
-  --scan-after SECONDS           The QR counts as scanned this long after it is ready (default 5; "never").
-  --scan-after-polls N           ...or on this status check since it was ready (default 3; "never").
-  --api-key KEY                  sandbox only: the one x-api-key accepted (default: any non-empty key).
+${
+    rows([
+      ["--max-sessions N", "Plan limit: sessions in use at once (default 2); one more is HTTP 402."],
+      ["--scan-after SECONDS", "The QR counts as scanned this long after it is first fetched (default 5;\n\"never\": only by status checks or POST /sandbox/scan)."],
+      ["--scan-after-polls N", "...or on the Nth status check after it was fetched (default 3; \"never\")."],
+      ["--api-key KEY", "sandbox only: the one x-api-key accepted (default: any non-empty key)."]
+    ])
+  }
 
 Environment (live mode):
-  CHATKAZI_API_KEY               Your ChatKazi API key (required).
-  CHATKAZI_BASE_URL              Default https://api.chatkazi.app/api/v1.
-  CHATKAZI_TIMEOUT_MS, CHATKAZI_MAX_RETRIES, CHATKAZI_ALLOWED_RECIPIENTS, CHATKAZI_READ_ONLY, ...
+${
+    rows([
+      ["CHATKAZI_API_KEY", "Your ChatKazi API key (required)."],
+      ["CHATKAZI_BASE_URL", "Default https://api.chatkazi.app/api/v1."],
+      ["CHATKAZI_READ_ONLY", "true: only the tools that change nothing."],
+      ["CHATKAZI_ALLOWED_RECIPIENTS", "Numbers or prefixes (2547*) that may receive messages."]
+    ])
+  }
 
-MCP host config:
+MCP host config (e.g. claude_desktop_config.json):
   { "mcpServers": { "chatkazi": { "command": "npx", "args": ["-y", "${name}"],
-                                  "env": { "CHATKAZI_API_KEY": "..." } } } }
-  Add "--sandbox" to "args" (and drop the key) to try it without an account.
+                                  "env": { "CHATKAZI_API_KEY": "your key" } } } }
+  Use "args": ["-y", "${name}", "--sandbox"] and no key to try it without an account.
 `
 
 const invalid = (problem: string): Command => ({ _tag: "Invalid", problem })

@@ -11,9 +11,9 @@ export interface SandboxSettings {
   readonly maxSessions: number
   /** How long a started session stays `connecting` before its QR is ready. */
   readonly connectingMs: number
-  /** The QR counts as scanned this long after it was ready; `undefined`: never by time. */
+  /** The QR counts as scanned this long after it was first fetched; `undefined`: never by time. */
   readonly scanAfterMs: number | undefined
-  /** The QR counts as scanned on this status check since it was ready; `undefined`: never by polls. */
+  /** The QR counts as scanned on this status check since it was first fetched; `undefined`: never by polls. */
   readonly scanAfterPolls: number | undefined
   /** Sessions that exist, `not_started`, before anyone starts one. */
   readonly initialSessions: ReadonlyArray<string>

@@ -16,7 +16,7 @@ export const SANDBOX_NOTICE =
 
 const INSTRUCTIONS =
   "This server runs in sandbox mode: ChatKazi is simulated on the user's computer, so nothing reaches WhatsApp. " +
-  "Sessions connect by themselves a few seconds after their QR code is ready (no phone needed). Links whose path " +
+  "Sessions connect by themselves a few seconds after their QR code is fetched (no phone needed). Links whose path " +
   "contains \"empty\" count as empty files. sandbox_messages lists what the sandbox received."
 
 export interface SandboxModeOptions<R> {

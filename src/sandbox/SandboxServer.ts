@@ -44,7 +44,7 @@ const announce = Effect.gen(function*() {
 
 const describeScan = (settings: SandboxSettings) => {
   const ways = [
-    ...(settings.scanAfterMs === undefined ? [] : [`${settings.scanAfterMs / 1000} s after it is ready`]),
+    ...(settings.scanAfterMs === undefined ? [] : [`${settings.scanAfterMs / 1000} s after it is first fetched`]),
     ...(settings.scanAfterPolls === undefined ? [] : [`after ${settings.scanAfterPolls} status checks`]),
     "on POST /sandbox/scan"
   ]

@@ -1,6 +1,7 @@
 /**
  * A simulated WhatsApp session and how it moves: not_started → connecting → qr_ready → connected
- * once the QR is "scanned", logged_out after a logout. Pure functions of the session and the time,
+ * once the QR is "scanned", logged_out after a logout. Like a real phone, the simulated one can
+ * only scan a QR that was shown: the automatic scan counts from the first fetch of the QR. Pure functions of the session and the time,
  * so the simulator needs no background fibers: a session catches up whenever it is looked at.
  */
 import type { SandboxSettings } from "./SandboxConfig.js"
@@ -12,15 +13,15 @@ export interface SimulatedSession {
   readonly state: SimulatedState
   /** When it was last started (ms). */
   readonly startedAt?: number | undefined
-  /** When its current QR became ready (ms). */
-  readonly qrReadyAt?: number | undefined
-  /** Status checks seen while the QR was ready. */
-  readonly pollsWhileQrReady: number
+  /** When its current QR was first fetched, i.e. shown to the "user" (ms). */
+  readonly qrShownAt?: number | undefined
+  /** Status checks since the QR was shown. */
+  readonly pollsSinceShown: number
   readonly qr?: string | undefined
   readonly connectedAt?: number | undefined
 }
 
-export const notStarted = (sessionId: string): SimulatedSession => ({ sessionId, state: "not_started", pollsWhileQrReady: 0 })
+export const notStarted = (sessionId: string): SimulatedSession => ({ sessionId, state: "not_started", pollsSinceShown: 0 })
 
 /** A session that holds one of the plan's instances. */
 export const usesInstance = (session: SimulatedSession): boolean =>
@@ -37,7 +38,7 @@ export const start = (session: SimulatedSession, now: number): SimulatedSession 
   sessionId: session.sessionId,
   state: "connecting",
   startedAt: now,
-  pollsWhileQrReady: 0
+  pollsSinceShown: 0
 })
 
 export const scan = (session: SimulatedSession, now: number): SimulatedSession => ({
@@ -54,7 +55,7 @@ export const disconnect = (session: SimulatedSession): SimulatedSession => reset
 const reset = (session: SimulatedSession, state: SimulatedState): SimulatedSession => ({
   sessionId: session.sessionId,
   state,
-  pollsWhileQrReady: 0
+  pollsSinceShown: 0
 })
 
 /** Where the session is by `now`, had time passed with nobody looking. */
@@ -63,22 +64,26 @@ export const advance = (session: SimulatedSession, now: number, settings: Sandbo
   if (current.state === "connecting" && current.startedAt !== undefined) {
     const readyAt = current.startedAt + settings.connectingMs
     if (now >= readyAt) {
-      current = { ...current, state: "qr_ready", qrReadyAt: readyAt, qr: qrPayload(current.sessionId, readyAt) }
+      current = { ...current, state: "qr_ready", qr: qrPayload(current.sessionId, readyAt) }
     }
   }
-  if (current.state === "qr_ready" && current.qrReadyAt !== undefined && settings.scanAfterMs !== undefined) {
-    const scannedAt = current.qrReadyAt + settings.scanAfterMs
+  if (current.state === "qr_ready" && current.qrShownAt !== undefined && settings.scanAfterMs !== undefined) {
+    const scannedAt = current.qrShownAt + settings.scanAfterMs
     if (now >= scannedAt) current = scan(current, scannedAt)
   }
   return current
 }
 
-/** A status check: it counts towards the scan by polls. */
+/** The QR is fetched: from now on the phone may scan it. */
+export const showQr = (session: SimulatedSession, now: number): SimulatedSession =>
+  session.state === "qr_ready" && session.qrShownAt === undefined ? { ...session, qrShownAt: now } : session
+
+/** A status check: once the QR was shown, it counts towards the scan by polls. */
 export const poll = (session: SimulatedSession, now: number, settings: SandboxSettings): SimulatedSession => {
   const current = advance(session, now, settings)
-  if (current.state !== "qr_ready") return current
-  const polls = current.pollsWhileQrReady + 1
+  if (current.state !== "qr_ready" || current.qrShownAt === undefined) return current
+  const polls = current.pollsSinceShown + 1
   return settings.scanAfterPolls !== undefined && polls >= settings.scanAfterPolls
     ? scan(current, now)
-    : { ...current, pollsWhileQrReady: polls }
+    : { ...current, pollsSinceShown: polls }
 }

@@ -200,9 +200,9 @@ export function makeSimulator(settings: SandboxSettings): Effect.Effect<Simulato
           }),
 
         sessionQr: (sessionId) =>
-          withSession(sessionId, (session) =>
+          withSession(sessionId, (session, _, now) =>
             session.state === "qr_ready"
-              ? unchanged(session)
+              ? unchanged(SessionMachine.showQr(session, now))
               : Either.right([
                 { ...info(session), message: `No QR code: the session is ${session.state}` },
                 session
