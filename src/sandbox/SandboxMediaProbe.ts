@@ -21,7 +21,7 @@ export const checkSandboxMedia = (raw: string): Effect.Effect<MediaFacts, EmptyM
   }
   if (isEmptyMediaUrl(raw)) {
     return Effect.fail(
-      new EmptyMedia({ url: raw, message: "sandbox rule: a link whose path contains \"empty\" is an empty file" })
+      new EmptyMedia({ url: raw, message: "sandbox rule: links whose path contains 'empty' are empty files" })
     )
   }
   const mimetype = guessMimetype(raw)
