@@ -5,7 +5,7 @@ import { makeSimulator, type Refusal, type SimulatorApi } from "../../src/sandbo
 
 const simulator = (overrides: Partial<SandboxSettings> = {}) => makeSimulator(SandboxConfig.make(overrides))
 
-const refusal = <A>(effect: Effect.Effect<A, Refusal>) =>
+const refusal = (effect: Effect.Effect<unknown, Refusal>) =>
   Effect.map(Effect.either(effect), (result) => {
     if (Either.isRight(result)) throw new Error(`expected a refusal, got ${JSON.stringify(result.right)}`)
     return { status: result.left.status, message: result.left.message }

@@ -29,7 +29,7 @@ const client = (fetch: typeof globalThis.fetch, key: string | null = "test-key")
         },
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) })
       })
-      return { status: response.status, body: await response.json() }
+      return { status: response.status, body: await response.json() as Answer["body"] }
     })
   return {
     get: (path: string) => request("GET", path),
