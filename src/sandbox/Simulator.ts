@@ -4,6 +4,7 @@
  * Nothing here speaks HTTP: `SimulatorApp` serves it.
  */
 import { Clock, Context, Data, Effect, Either, Layer, Ref } from "effect"
+import type { MediaType } from "../services/ChatKazi.js"
 import { guessMimetype, isEmptyMediaUrl } from "./MediaRules.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
 import * as SessionMachine from "./SessionMachine.js"
@@ -22,8 +23,6 @@ export interface SessionInfo {
   readonly qr?: string
   readonly message?: string
 }
-
-export type MediaType = "image" | "video" | "audio" | "document"
 
 export interface TextSend {
   readonly sessionId: string
