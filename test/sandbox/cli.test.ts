@@ -48,7 +48,8 @@ describe("parseCommand", () => {
   })
 })
 
-describe("the chatkazi-mcp bin", () => {
+// Each spawns the built server; on a busy two-core machine a cold start takes seconds.
+describe("the chatkazi-mcp bin", { timeout: 90_000 }, () => {
   const run = (...args: Array<string>) => spawnSync(process.execPath, [serverEntry, ...args], { encoding: "utf8" })
 
   it("prints usage for --help and the version for --version, on stdout, and exits 0", () => {

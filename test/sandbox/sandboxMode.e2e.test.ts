@@ -26,11 +26,11 @@ const textOf = (result: unknown) =>
 
 const NOTICE = /^\[SANDBOX\] .*no real WhatsApp message was sent/
 
-describe("chatkazi-mcp --sandbox", () => {
+describe("chatkazi-mcp --sandbox", { timeout: 60_000 }, () => {
   let client: Client
   beforeAll(async () => {
     client = await connect(["--sandbox"])
-  })
+  }, 60_000)
   afterAll(async () => {
     await client?.close()
   })
@@ -131,7 +131,7 @@ describe("chatkazi-mcp --sandbox", () => {
   })
 })
 
-describe("chatkazi-mcp without --sandbox", () => {
+describe("chatkazi-mcp without --sandbox", { timeout: 60_000 }, () => {
   it("does not offer sandbox_messages", async () => {
     const client = await connect([], { CHATKAZI_API_KEY: "not-used", CHATKAZI_BASE_URL: "http://127.0.0.1:9/api/v1" })
     try {
