@@ -18,8 +18,12 @@ const say = (line = "") => console.log(line)
 const heading = (n, title) => say(`\n${n}. ${title}`)
 const indent = (text, prefix = "   ") => text.split("\n").map((line) => prefix + line).join("\n")
 
-const sh = (args) => {
-  const result = spawnSync(npm, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" })
+const sh = (args, { quiet = false } = {}) => {
+  const result = spawnSync(npm, args, {
+    cwd: root,
+    stdio: ["ignore", quiet ? "pipe" : "inherit", quiet ? "pipe" : "inherit"],
+    shell: process.platform === "win32"
+  })
   return result.status === 0
 }
 
@@ -33,7 +37,9 @@ const newest = (dir) =>
 // 0. What a fresh clone needs: dependencies, and the built server the package's bin points to.
 if (!existsSync(join(root, "node_modules", "@modelcontextprotocol", "sdk", "package.json"))) {
   say("Installing dependencies (first run)...")
-  if (!sh(["ci", "--no-audit", "--no-fund"]) && !sh(["install", "--no-audit", "--no-fund"])) {
+  // npm ci installs exactly the lock file; some npm versions refuse a lock file made on another
+  // platform, and npm install is the fallback then.
+  if (!sh(["ci", "--no-audit", "--no-fund"], { quiet: true }) && !sh(["install", "--no-audit", "--no-fund"])) {
     console.error("Could not install the dependencies.")
     process.exit(1)
   }
