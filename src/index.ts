@@ -1,8 +1,19 @@
 /**
  * chatkazi-mcp as a library: the ChatKazi service and its layers, the typed errors, the tools
- * (definitions and programs) and the stdio MCP server, to compose into other Effect apps.
+ * (definitions and programs), the stdio MCP server, and the sandbox (a ChatKazi simulator with its
+ * HTTP app, in-process client and server layers), to compose into other Effect apps and their tests.
  */
 export * from "./errors/ChatKaziError.js"
+export * from "./sandbox/MediaRules.js"
+export * from "./sandbox/SandboxConfig.js"
+export * from "./sandbox/SandboxGateway.js"
+export * from "./sandbox/SandboxHttpClient.js"
+export * from "./sandbox/SandboxMediaProbe.js"
+export { sandboxMessages } from "./sandbox/sandboxMessages.js"
+export { SANDBOX_NOTICE, serveSandbox, type SandboxModeOptions } from "./sandbox/SandboxMode.js"
+export * from "./sandbox/SandboxServer.js"
+export * from "./sandbox/Simulator.js"
+export * from "./sandbox/SimulatorApp.js"
 export * from "./services/ChatKazi.js"
 export * from "./services/ChatKaziConfig.js"
 export * from "./services/ChatKaziTest.js"

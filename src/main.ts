@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `chatkazi-mcp` command: wiring only. Config and HTTP feed the ChatKazi service and the
- * guards, which feed the tools, which the stdio MCP server runs.
+ * guards, which feed the tools, which the stdio MCP server runs. The sandbox (a simulated
+ * gateway) is imported only when asked for, so the normal start stays light.
  */
 import { FetchHttpClient } from "@effect/platform"
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { createRequire } from "node:module"
+import { type Command, helpText, parseCommand } from "./cli.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
 import { StderrLogger } from "./services/Logging.js"
@@ -25,7 +27,30 @@ const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
 
 const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
 
-serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) }).pipe(
+const run = (command: Command): Effect.Effect<void, unknown> => {
+  switch (command._tag) {
+    case "Help":
+      return Console.log(helpText(name, version))
+    case "Version":
+      return Console.log(`${name} ${version}`)
+    case "Invalid":
+      return Console.error(`${name}: ${command.problem}\nRun "${name} --help" for usage.`).pipe(
+        Effect.zipRight(Effect.fail(command))
+      )
+    case "ServeSandbox":
+      return Effect.promise(() => import("./sandbox/SandboxMode.js")).pipe(
+        Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: Guards, settings: command.settings }))
+      )
+    case "SandboxServer":
+      return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
+        Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
+      )
+    case "Serve":
+      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })
+  }
+}
+
+run(parseCommand(process.argv.slice(2))).pipe(
   Effect.provide(StderrLogger),
   NodeRuntime.runMain({
     disableErrorReporting: true,

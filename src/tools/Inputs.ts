@@ -6,9 +6,10 @@ import { ParseResult, Schema } from "effect"
 
 const sessionIdText = "The WhatsApp session (instance) id, as shown by list_sessions."
 
+// A filter needs a `jsonSchema` annotation of its own, or its description never reaches tools/list.
 const NonBlank = Schema.String.pipe(
-  Schema.filter((s) => s.trim() !== "" || "must not be empty"),
-  Schema.filter((s) => s.length <= 128 || "must be at most 128 characters")
+  Schema.filter((s) => s.trim() !== "" || "must not be empty", { jsonSchema: { minLength: 1 } }),
+  Schema.filter((s) => s.length <= 128 || "must be at most 128 characters", { jsonSchema: { maxLength: 128 } })
 )
 
 export const SessionId = NonBlank.annotations({ description: sessionIdText })
@@ -16,7 +17,7 @@ export const SessionId = NonBlank.annotations({ description: sessionIdText })
 /** A session id that may be left out: the account's `default` session is meant then. */
 export const OptionalSessionId = Schema.optionalWith(
   NonBlank.annotations({ description: `${sessionIdText} Defaults to "default".`, default: "default" }),
-  { default: () => "default" }
+  { default: () => "default", exact: true }
 )
 
 /**
@@ -51,8 +52,10 @@ export const Recipient = Schema.transformOrFail(Schema.Union(Schema.String, Sche
 })
 
 export const MessageText = Schema.String.pipe(
-  Schema.filter((s) => s.trim() !== "" || "must not be empty: there is nothing to send"),
-  Schema.filter((s) => s.length <= 65_536 || "is too long: WhatsApp messages are limited to 65,536 characters")
+  Schema.filter((s) => s.trim() !== "" || "must not be empty: there is nothing to send", { jsonSchema: { minLength: 1 } }),
+  Schema.filter((s) => s.length <= 65_536 || "is too long: WhatsApp messages are limited to 65,536 characters", {
+    jsonSchema: { maxLength: 65_536 }
+  })
 ).annotations({ description: "The message text. WhatsApp formatting (*bold*, _italic_) is kept as written." })
 
 export const MEDIA_TYPES = ["image", "video", "audio", "document"] as const

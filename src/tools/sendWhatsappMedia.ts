@@ -8,7 +8,9 @@ import { describeSend, SendOutcome, sendOutcome } from "./SendResult.js"
 import { defineTool } from "./Tool.js"
 
 const Text = (description: string) =>
-  Schema.String.pipe(Schema.filter((s) => s.trim() !== "" || "must not be empty; leave it out instead"))
+  Schema.String.pipe(
+    Schema.filter((s) => s.trim() !== "" || "must not be empty; leave it out instead", { jsonSchema: { minLength: 1 } })
+  )
     .annotations({ description })
 
 export const sendWhatsappMedia = defineTool({
@@ -24,7 +26,7 @@ export const sendWhatsappMedia = defineTool({
     url: Schema.String.annotations({ description: "Direct public http(s) link to the file." }),
     type: Schema.optionalWith(
       MediaKind.annotations({ description: "What kind of file it is. Defaults to image.", default: "image" }),
-      { default: () => "image" as const }
+      { default: () => "image" as const, exact: true }
     ),
     caption: Schema.optional(Text("Text shown with the file.")),
     fileName: Schema.optional(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf).")),

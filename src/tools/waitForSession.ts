@@ -1,4 +1,4 @@
-import { Clock, Effect, Option, Ref, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { Progress } from "../services/Progress.js"
 import type { Session } from "../services/Responses.js"
@@ -6,15 +6,23 @@ import { SessionId } from "./Inputs.js"
 import { guideFor, SESSION_STATES } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"
 
-const State = Schema.Literal(...SESSION_STATES)
+const State = Schema.Literal(...SESSION_STATES).annotations({
+  message: () => ({ message: `must be one of ${SESSION_STATES.join(", ")}`, override: true })
+})
 
 const Seconds = (min: number, max: number, fallback: number, description: string) =>
   Schema.optionalWith(
     Schema.Number.pipe(
-      Schema.filter((n) => (n >= min && n <= max) || `must be between ${min} and ${max} seconds`)
+      Schema.filter((n) => (n >= min && n <= max) || `must be between ${min} and ${max} seconds`, {
+        // Without a JSON Schema of its own, a filter's annotations (the description) never reach tools/list.
+        jsonSchema: { minimum: min, maximum: max }
+      })
     ).annotations({ description, default: fallback }),
-    { default: () => fallback }
+    { default: () => fallback, exact: true }
   )
+
+/** Milliseconds as seconds, to a tenth. */
+const seconds = (ms: number) => Math.round(ms / 100) / 10
 
 export const waitForSession = defineTool({
   name: "wait_for_session",
@@ -22,7 +30,8 @@ export const waitForSession = defineTool({
   description:
     "Wait until a session reaches one of the `until` states (by default connected), for example after the user " +
     "was shown the QR code. Polls the status, reports progress, and stops early when the session reaches a state " +
-    "that cannot lead there (logged_out, or disconnected). Timing out is a normal result that says what to do.",
+    "that cannot lead there (logged_out, or disconnected unless it is one of the `until` states). Timing out is a " +
+    "normal result that says what to do.",
   input: Schema.Struct({
     sessionId: SessionId,
     until: Schema.optionalWith(
@@ -30,7 +39,7 @@ export const waitForSession = defineTool({
         description: "The states that end the wait. Defaults to [\"connected\"].",
         default: ["connected"]
       }),
-      { default: () => ["connected"] as const }
+      { default: () => ["connected"] as const, exact: true }
     ),
     timeoutSeconds: Seconds(1, 300, 60, "How long to wait at most, in seconds (1 to 300). Defaults to 60."),
     intervalSeconds: Seconds(0.5, 60, 2, "How often to check, in seconds (0.5 to 60). Defaults to 2.")
@@ -66,21 +75,21 @@ export const waitForSession = defineTool({
         yield* progress.report({
           progress: Math.min(elapsed / 1000, timeoutSeconds),
           total: timeoutSeconds,
-          message: `${session.state ?? "unknown state"} after ${Math.round(elapsed / 1000)} s`
+          message: `${session.state ?? "unknown state"} after ${seconds(elapsed)} s`
         })
         return session
       })
 
       const finished = yield* poll.pipe(
         Effect.repeat({
-          schedule: Schedule.spaced(`${intervalSeconds * 1000} millis`),
+          schedule: Schedule.spaced(Duration.seconds(intervalSeconds)),
           until: (session) => isTarget(session.state) || isDeadEnd(session.state)
         }),
-        Effect.timeoutOption(`${timeoutSeconds * 1000} millis`)
+        Effect.timeoutOption(Duration.seconds(timeoutSeconds))
       )
 
       const state = Option.getOrUndefined(yield* Ref.get(last))?.state
-      const waitedSeconds = Math.round(((yield* Clock.currentTimeMillis) - started) / 100) / 10
+      const waitedSeconds = seconds((yield* Clock.currentTimeMillis) - started)
       const timedOut = Option.isNone(finished)
       const reachedTarget = isTarget(state)
       const guide = guideFor(state)

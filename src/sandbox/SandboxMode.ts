@@ -1,0 +1,42 @@
+/**
+ * `chatkazi-mcp --sandbox`: the stdio MCP server on the in-process simulator. No API key, no
+ * network, and every result starts by saying it is the sandbox. Loaded only when asked for.
+ */
+import { Effect, Layer } from "effect"
+import type { ChatKaziError } from "../errors/ChatKaziError.js"
+import { serveStdio } from "../services/McpServer.js"
+import type { AnyTool } from "../tools/Tool.js"
+import type { SandboxSettings } from "./SandboxConfig.js"
+import { SandboxGateway } from "./SandboxGateway.js"
+import { sandboxMessages } from "./sandboxMessages.js"
+
+export const SANDBOX_NOTICE =
+  "[SANDBOX] This is the chatkazi-mcp sandbox, a simulated ChatKazi gateway on this computer: no real WhatsApp " +
+  "message was sent and no phone is linked."
+
+const INSTRUCTIONS =
+  "This server runs in sandbox mode: ChatKazi is simulated on the user's computer, so nothing reaches WhatsApp. " +
+  "Sessions connect by themselves a few seconds after their QR code is fetched (no phone needed). Links whose path " +
+  "contains \"empty\" count as empty files. sandbox_messages lists what the sandbox received."
+
+export interface SandboxModeOptions<R> {
+  readonly name: string
+  readonly version: string
+  readonly tools: ReadonlyArray<AnyTool>
+  /** The send guards and their settings, as in live mode. */
+  readonly guards: Layer.Layer<R, ChatKaziError>
+  readonly settings?: Partial<SandboxSettings>
+}
+
+export const serveSandbox = <R>(options: SandboxModeOptions<R>): Effect.Effect<void> =>
+  Effect.zipRight(
+    Effect.logInfo("Sandbox mode: ChatKazi is simulated in this process; nothing is sent to WhatsApp."),
+    serveStdio({
+      name: options.name,
+      version: options.version,
+      tools: [...options.tools, sandboxMessages],
+      layer: Layer.mergeAll(SandboxGateway(options.settings), options.guards),
+      notice: SANDBOX_NOTICE,
+      instructions: INSTRUCTIONS
+    })
+  )

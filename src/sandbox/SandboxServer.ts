@@ -1,0 +1,56 @@
+/**
+ * `chatkazi-mcp sandbox --port N`: the simulator alone, as an HTTP server on 127.0.0.1, for
+ * testing other integrations against it. Says where it listens on stderr; stops on SIGINT/SIGTERM
+ * (the runtime interrupts it, and the server's scope closes the socket).
+ */
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Console, Effect, Layer } from "effect"
+import { createServer } from "node:http"
+import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
+import { Simulator } from "./Simulator.js"
+import { SimulatorApp } from "./SimulatorApp.js"
+
+export interface SandboxServerOptions {
+  /** 0 picks a free port. */
+  readonly port: number
+  readonly settings?: Partial<SandboxSettings>
+}
+
+/** The simulator served on 127.0.0.1:`port`. */
+export const SandboxServerLive = (options: SandboxServerOptions): Layer.Layer<HttpServer.HttpServer | Simulator, unknown> =>
+  HttpServer.serve(SimulatorApp).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: "127.0.0.1" })),
+    Layer.provideMerge(Simulator.layer),
+    Layer.provide(SandboxConfig.layer(options.settings))
+  )
+
+const announce = Effect.gen(function*() {
+  const address = yield* HttpServer.HttpServer.pipe(Effect.map((server) => server.address))
+  const { settings } = yield* Simulator
+  const origin = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : HttpServer.formatAddress(address)
+  yield* Console.error(
+    [
+      `ChatKazi sandbox listening on ${origin}`,
+      `  API:      ${origin}/api/v1  (use it as CHATKAZI_BASE_URL; ${
+        settings.apiKey === undefined ? "any non-empty x-api-key" : "x-api-key must be the one given with --api-key"
+      })`,
+      `  Sandbox:  POST ${origin}/sandbox/scan {"sessionId"}, POST ${origin}/sandbox/disconnect {"sessionId"}, GET ${origin}/sandbox/messages`,
+      `  Rules:    plan limit ${settings.maxSessions} session(s); QR scanned ${describeScan(settings)}; media links whose path contains "empty" are empty files`,
+      "Nothing is sent to WhatsApp. Stop with Ctrl+C."
+    ].join("\n")
+  )
+})
+
+const describeScan = (settings: SandboxSettings) => {
+  const ways = [
+    ...(settings.scanAfterMs === undefined ? [] : [`${settings.scanAfterMs / 1000} s after it is first fetched`]),
+    ...(settings.scanAfterPolls === undefined ? [] : [`after ${settings.scanAfterPolls} status checks`]),
+    "on POST /sandbox/scan"
+  ]
+  return ways.join(", or ")
+}
+
+/** Serves until interrupted. */
+export const runSandboxServer = (options: SandboxServerOptions): Effect.Effect<never, unknown> =>
+  Layer.launch(Layer.effectDiscard(announce).pipe(Layer.provideMerge(SandboxServerLive(options))))

@@ -1,0 +1,50 @@
+/**
+ * `npm run demo` itself, as a new user runs it: exit 0 and the walkthrough's key lines.
+ * (`npm test` builds first, so the demo finds the server built and does not rebuild it.)
+ */
+import { spawn } from "node:child_process"
+import { describe, expect, it } from "vitest"
+import { repoRoot } from "../support/serverEntry.js"
+
+const runDemo = () =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", "demo"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.once("exit", (code) => resolve({ code, stdout, stderr }))
+  })
+
+describe("npm run demo", () => {
+  it("walks through the whole flow against --sandbox and exits 0", { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runDemo()
+    expect(code, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(0)
+    for (
+      const line of [
+        "1. The tools the server offers",
+        "wait_for_session     Wait for a WhatsApp session to reach a state",
+        "sandbox_messages",
+        "[SANDBOX] This is the chatkazi-mcp sandbox",
+        "Started. Session \"demo\": connecting",
+        "QR payload: 2@chatkazi-sandbox",
+        "Session \"demo\" is connected after",
+        "Sent the text message to 254712345678 from session \"demo\"",
+        "Sent the document to 254712345678 from session \"demo\"",
+        "Refused, as it should be",
+        "The sandbox received 2 message(s); none was delivered to WhatsApp",
+        "Logged out. Session \"demo\": logged_out",
+        "Demo finished: no real WhatsApp message was sent."
+      ]
+    ) {
+      expect(stdout).toContain(line)
+    }
+    expect(stdout).toMatch(/\.\.\. progress [\d.]+\/60 s: qr_ready after/)
+    // The QR drawn in the terminal: rows of half blocks.
+    expect(stdout).toMatch(/[▀▄█]{5,}/)
+  })
+})
