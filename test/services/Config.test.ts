@@ -41,7 +41,7 @@ describe("ChatKaziConfig.layer", () => {
     ["https://gw.example.test/api/v1///", "https://gw.example.test/api/v1"],
     ["  http://127.0.0.1:8787/  ", "http://127.0.0.1:8787"],
     ["https://gw.example.test", "https://gw.example.test"]
-  ])("CHATKAZI_BASE_URL %j becomes %j", ([raw, expected]) =>
+  ] as const)("CHATKAZI_BASE_URL %j becomes %j", ([raw, expected]) =>
     Effect.gen(function*() {
       const settings = yield* loadChatKaziConfig({ ...KEY, CHATKAZI_BASE_URL: raw })
       expect(settings.baseUrl).toBe(expected)
@@ -52,7 +52,7 @@ describe("ChatKaziConfig.layer", () => {
     ["api.chatkazi.app/api/v1", "is not a URL"],
     ["ftp://api.chatkazi.app/api/v1", "http(s)"],
     ["https://api.chatkazi.app/api/v1?key=1", "query"]
-  ])("CHATKAZI_BASE_URL %j is InvalidConfig naming the setting", ([raw, problem]) =>
+  ] as const)("CHATKAZI_BASE_URL %j is InvalidConfig naming the setting", ([raw, problem]) =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadChatKaziConfig({ ...KEY, CHATKAZI_BASE_URL: raw }))
       expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_BASE_URL" })
@@ -70,7 +70,7 @@ describe("ChatKaziConfig.layer", () => {
     ["CHATKAZI_MAX_RETRY_AFTER_MS", "1e"],
     ["CHATKAZI_MAX_CONCURRENCY", "0"],
     ["CHATKAZI_MEDIA_CHECK_TIMEOUT_MS", "fast"]
-  ])("%s=%j is InvalidConfig naming that setting", ([name, value]) =>
+  ] as const)("%s=%j is InvalidConfig naming that setting", ([name, value]) =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadChatKaziConfig({ ...KEY, [name]: value }))
       expect(error).toMatchObject({ _tag: "InvalidConfig", setting: name })
@@ -88,6 +88,17 @@ describe("ChatKaziConfig.layer", () => {
         CHATKAZI_MAX_CONCURRENCY: "1"
       })
       expect(settings).toMatchObject({ timeoutMs: 1500, maxRetries: 0, retryBaseDelayMs: 0, maxConcurrency: 1 })
+    }))
+
+  it.effect("a number setting left blank in the host config means its default, not 0", () =>
+    Effect.gen(function*() {
+      const settings = yield* loadChatKaziConfig({
+        ...KEY,
+        CHATKAZI_TIMEOUT_MS: "",
+        CHATKAZI_MAX_RETRIES: " ",
+        CHATKAZI_RETRY_BASE_DELAY_MS: ""
+      })
+      expect(settings).toMatchObject({ timeoutMs: 30_000, maxRetries: 2, retryBaseDelayMs: 250 })
     }))
 })
 
@@ -133,11 +144,17 @@ describe("SafetyConfig.layer", () => {
     ["CHATKAZI_DEDUPE_WINDOW_SECONDS", "-1"],
     ["CHATKAZI_MAX_SENDS_PER_MINUTE", "0"],
     ["CHATKAZI_MAX_SENDS_PER_MINUTE", "lots"]
-  ])("%s=%j is InvalidConfig naming that setting", ([name, value]) =>
+  ] as const)("%s=%j is InvalidConfig naming that setting", ([name, value]) =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadSafetyConfig({ [name]: value }))
       expect(error).toMatchObject({ _tag: "InvalidConfig", setting: name })
       expect(error.guidance).toContain(name)
+    }))
+
+  it.effect("blank guard settings keep their protective defaults (a blank dedupe window must not turn it off)", () =>
+    Effect.gen(function*() {
+      const settings = yield* loadSafetyConfig({ CHATKAZI_DEDUPE_WINDOW_SECONDS: "", CHATKAZI_MAX_SENDS_PER_MINUTE: " " })
+      expect(settings).toMatchObject({ dedupeWindowSeconds: 30, maxSendsPerMinute: 20 })
     }))
 
   it.effect("a dedupe window of 0 (off) is accepted", () =>
