@@ -16,7 +16,8 @@ export const SessionId = NonBlank.annotations({ description: sessionIdText })
 /** A session id that may be left out: the account's `default` session is meant then. */
 export const OptionalSessionId = Schema.optionalWith(
   NonBlank.annotations({ description: `${sessionIdText} Defaults to "default".`, default: "default" }),
-  { default: () => "default" }
+  // exact: JSON has no undefined, and without it a bad value is also reported as "Expected undefined".
+  { exact: true, default: () => "default" }
 )
 
 /**

@@ -24,7 +24,7 @@ export const sendWhatsappMedia = defineTool({
     url: Schema.String.annotations({ description: "Direct public http(s) link to the file." }),
     type: Schema.optionalWith(
       MediaKind.annotations({ description: "What kind of file it is. Defaults to image.", default: "image" }),
-      { default: () => "image" as const }
+      { exact: true, default: () => "image" as const }
     ),
     caption: Schema.optional(Text("Text shown with the file.")),
     fileName: Schema.optional(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf).")),
