@@ -58,4 +58,7 @@ export const MessageText = Schema.String.pipe(
 
 export const MEDIA_TYPES = ["image", "video", "audio", "document"] as const
 
-export const MediaKind = Schema.Literal(...MEDIA_TYPES)
+/** One message for a wrong kind, instead of one "Expected …" line per allowed value. */
+export const MediaKind = Schema.Literal(...MEDIA_TYPES).annotations({
+  message: () => ({ message: `must be one of ${MEDIA_TYPES.map((t) => `"${t}"`).join(", ")}`, override: true })
+})

@@ -26,10 +26,11 @@ export const sendWhatsappMedia = defineTool({
       MediaKind.annotations({ description: "What kind of file it is. Defaults to image.", default: "image" }),
       { exact: true, default: () => "image" as const }
     ),
-    caption: Schema.optional(Text("Text shown with the file.")),
-    fileName: Schema.optional(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf).")),
-    mimetype: Schema.optional(
-      Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out.")
+    caption: Schema.optionalWith(Text("Text shown with the file."), { exact: true }),
+    fileName: Schema.optionalWith(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf)."), { exact: true }),
+    mimetype: Schema.optionalWith(
+      Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out."),
+      { exact: true }
     ),
     sessionId: OptionalSessionId
   }),
