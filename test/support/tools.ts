@@ -12,8 +12,9 @@ import { makeSendGuard, SendGuard } from "../../src/services/SendGuard.js"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
 import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply } from "../../src/tools/Tool.js"
 
+/** A fresh SendGuard each time the layer is built, so tests never share what was sent. */
 export const guardLayer = (safety: Partial<SafetySettings> = {}) =>
-  Layer.succeed(SendGuard, makeSendGuard(SafetyConfig.make(safety)))
+  Layer.sync(SendGuard, () => makeSendGuard(SafetyConfig.make(safety)))
 
 export interface ToolEnv {
   /** Session ids and their states in the in-memory gateway. */
