@@ -6,9 +6,11 @@ import { ParseResult, Schema } from "effect"
 
 const sessionIdText = "The WhatsApp session (instance) id, as shown by list_sessions."
 
+// Each filter carries a `jsonSchema` annotation: without one, JSONSchema.make leaves the refinement
+// out of the tool's schema, and the description annotated on it with it.
 const NonBlank = Schema.String.pipe(
-  Schema.filter((s) => s.trim() !== "" || "must not be empty"),
-  Schema.filter((s) => s.length <= 128 || "must be at most 128 characters")
+  Schema.filter((s) => s.trim() !== "" || "must not be empty", { jsonSchema: { minLength: 1 } }),
+  Schema.filter((s) => s.length <= 128 || "must be at most 128 characters", { jsonSchema: { maxLength: 128 } })
 )
 
 export const SessionId = NonBlank.annotations({ description: sessionIdText })
@@ -52,8 +54,10 @@ export const Recipient = Schema.transformOrFail(Schema.Union(Schema.String, Sche
 })
 
 export const MessageText = Schema.String.pipe(
-  Schema.filter((s) => s.trim() !== "" || "must not be empty: there is nothing to send"),
-  Schema.filter((s) => s.length <= 65_536 || "is too long: WhatsApp messages are limited to 65,536 characters")
+  Schema.filter((s) => s.trim() !== "" || "must not be empty: there is nothing to send", { jsonSchema: { minLength: 1 } }),
+  Schema.filter((s) => s.length <= 65_536 || "is too long: WhatsApp messages are limited to 65,536 characters", {
+    jsonSchema: { maxLength: 65_536 }
+  })
 ).annotations({ description: "The message text. WhatsApp formatting (*bold*, _italic_) is kept as written." })
 
 export const MEDIA_TYPES = ["image", "video", "audio", "document"] as const

@@ -8,7 +8,9 @@ import { describeSend, SendOutcome, sendOutcome } from "./SendResult.js"
 import { defineTool } from "./Tool.js"
 
 const Text = (description: string) =>
-  Schema.String.pipe(Schema.filter((s) => s.trim() !== "" || "must not be empty; leave it out instead"))
+  Schema.String.pipe(
+    Schema.filter((s) => s.trim() !== "" || "must not be empty; leave it out instead", { jsonSchema: { minLength: 1 } })
+  )
     .annotations({ description })
 
 export const sendWhatsappMedia = defineTool({
