@@ -46,6 +46,8 @@ export const defineTool = <I, IE, O, OE, R>(tool: Tool<I, IE, O, OE, R>): Tool<I
 /** An object schema as MCP wants it: `type: "object"` at the top, no `$schema`. */
 export const objectJsonSchema = (schema: Schema.Schema.Any): { type: "object"; [key: string]: unknown } => {
   const { $schema: _, ...json } = JSONSchema.make(schema) as unknown as Record<string, unknown>
+  // Schema.Struct({}) (a tool without arguments) comes out as { $id, anyOf: [object, array] }.
+  if (json.properties === undefined && Array.isArray(json.anyOf)) return { type: "object", properties: {} }
   return { ...json, type: "object", properties: json.properties ?? {} }
 }
 
