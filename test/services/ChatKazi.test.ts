@@ -215,6 +215,42 @@ describe("ChatKazi success bodies", () => {
       expect(yield* chatKazi.sendText({ ...text, text: "second" })).toStrictEqual({ details: {} })
     }))
 
+  it.effect("fields that were not used as the id, state, QR or pairing code stay in details", () =>
+    Effect.gen(function*() {
+      const fake = makeFakeHttp()
+        .route(
+          "GET",
+          `${API}/sessions`,
+          json({ data: [{ sessionId: "shop", id: "inst_7", name: "Shop phone", status: "connected", state: "open" }] })
+        )
+        .route(
+          "GET",
+          `${API}/session/qr`,
+          json({ data: { qr: "2@payload", url: "https://gw.example.test/qr/shop", code: "K7QX-22PL", pairing_code: "x" } })
+        )
+      const chatKazi = yield* liveChatKazi(fake)
+      expect(yield* chatKazi.listSessions).toStrictEqual([
+        { sessionId: "shop", state: "connected", details: { id: "inst_7", name: "Shop phone", state: "open" } }
+      ])
+      expect(yield* chatKazi.sessionQr("shop")).toStrictEqual({
+        sessionId: "shop",
+        qr: "2@payload",
+        pairingCode: "x",
+        details: { url: "https://gw.example.test/qr/shop", code: "K7QX-22PL" }
+      })
+    }))
+
+  it.effect("a numeric code in a bare body is not mistaken for a pairing code", () =>
+    Effect.gen(function*() {
+      const fake = makeFakeHttp().route(
+        "GET",
+        `${API}/session/status`,
+        json({ code: 200, sessionId: "shop", status: "connected" })
+      )
+      const session = yield* (yield* liveChatKazi(fake)).sessionStatus("shop")
+      expect(session).toStrictEqual({ sessionId: "shop", state: "connected", details: { code: 200 } })
+    }))
+
   it.effect("a list body that is not a list is an answer this server does not understand", () =>
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("GET", `${API}/sessions`, json({ success: true, data: 42 }))
