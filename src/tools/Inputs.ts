@@ -32,7 +32,9 @@ export const Recipient = Schema.transformOrFail(Schema.Union(Schema.String, Sche
     const text = String(raw).trim()
     const digits = text.replace(/^\+/, "").replace(/[\s\-.()]/g, "")
     const refuse = (why: string) => ParseResult.fail(new ParseResult.Type(ast, raw, why))
-    if (!/^\d+$/.test(digits)) {
+    // A JSON number must be a whole positive number: 254712345678.5 would otherwise lose its
+    // dot and become 2547123456785, someone else's number.
+    if (!/^\d+$/.test(digits) || (typeof raw === "number" && !(Number.isSafeInteger(raw) && raw > 0))) {
       return refuse(
         `"${text}" is not a phone number: use the international format, digits only, e.g. 254712345678`
       )
