@@ -37,6 +37,8 @@ describe("send_whatsapp_text: the recipient number", () => {
     ["1234567", "has 7 digits"],
     ["1234567890123456", "has 16 digits"],
     [2.5e15, "has 16 digits"],
+    [254712345678.5, "not a phone number"],
+    [-254712345678, "not a phone number"],
     ["254 712 345 678 ext 2", "not a phone number"]
   ] as const)("%j is refused (%s) and nothing reaches the gateway", ([to, why]) =>
     Effect.gen(function*() {
