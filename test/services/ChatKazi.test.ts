@@ -362,6 +362,20 @@ describe("ChatKazi error statuses", () => {
       expect(error.guidance).toContain("not JSON")
     }))
 
+  it.effect("a 200 whose body says success: false is the gateway's refusal, not a sent message", () =>
+    Effect.gen(function*() {
+      const fake = makeFakeHttp()
+        .route("POST", `${API}/messages/text`, json({ success: false, message: "Session default is not connected" }))
+        .route("POST", `${API}/messages/media`, json({ success: false, error: "Failed to download media" }))
+      const chatKazi = yield* liveChatKazi(fake)
+      const error = yield* Effect.flip(chatKazi.sendText(text))
+      expect(error).toMatchObject({ _tag: "InvalidRequest", status: 200, message: "Session default is not connected" })
+      expect(error.guidance).toContain("Session default is not connected")
+      const mediaError = yield* Effect.flip(chatKazi.sendMedia(media))
+      expect(mediaError).toMatchObject({ _tag: "EmptyMedia", url: media.url })
+      expect(fake.requests).toHaveLength(2)
+    }))
+
   it.effect("a 200 that is not JSON after a send is DeliveryUncertain, sent once", () =>
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("POST", `${API}/messages/text`, respond(200, "<html>OK</html>"))
