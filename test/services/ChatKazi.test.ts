@@ -543,6 +543,29 @@ describe("ChatKazi retry policy", () => {
     }))
 })
 
+describe("ChatKazi and the API key", () => {
+  it.effect("no failure the model can read carries the key", () =>
+    Effect.gen(function*() {
+      const fake = makeFakeHttp().route(
+        "POST",
+        `${API}/messages/text`,
+        transportFailure("ECONNRESET"),
+        transportFailure("ECONNREFUSED"),
+        respond(401, { message: "bad key" }),
+        respond(500, "<h1>oops</h1>"),
+        brokenBody(200)
+      )
+      const chatKazi = yield* liveChatKazi(fake, { maxRetries: 0 })
+      for (let i = 0; i < 5; i++) {
+        const error = yield* Effect.flip(chatKazi.sendText(text))
+        expect(JSON.stringify(error)).not.toContain(API_KEY)
+        expect(error.guidance).not.toContain(API_KEY)
+      }
+      expect(fake.requests).toHaveLength(5)
+      expect(fake.requests.every((r) => !r.url.includes(API_KEY))).toBe(true)
+    }))
+})
+
 describe("ChatKazi concurrency", () => {
   it.effect("no more than maxConcurrency requests are in flight; the rest wait their turn", () =>
     Effect.gen(function*() {
