@@ -75,8 +75,10 @@ export const positiveInt = (name: string, fallback: number) =>
 export const nonNegativeInt = (name: string, fallback: number) =>
   integer(name, fallback, 0)
 
+/** A blank value (a template's `"NAME": ""`) counts as unset: `Config.integer` would read it as 0. */
 const integer = (name: string, fallback: number, min: number) =>
-  setting(name, Config.integer(name).pipe(Config.withDefault(fallback))).pipe(
+  setting(name, Config.string(name).pipe(Config.withDefault(""))).pipe(
+    Effect.flatMap((raw) => raw.trim() === "" ? Effect.succeed(fallback) : setting(name, Config.integer(name))),
     Effect.filterOrFail(
       (n) => n >= min,
       (n) => new InvalidConfig({ setting: name, problem: `expected a whole number of at least ${min}, got ${n}` })

@@ -31,10 +31,13 @@ export interface GatewayAnswer {
 export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Either<unknown, GatewayFailure> => {
   const json = parseJson(answer.body)
   const { status } = answer
-  if (status >= 200 && status < 300) {
-    return Either.isRight(json) ? Either.right(json.right) : Either.left(notJson(answer.body))
-  }
   const message = Either.isRight(json) ? gatewayMessage(json.right) : undefined
+  if (status >= 200 && status < 300) {
+    if (Either.isLeft(json)) return Either.left(notJson(answer.body))
+    // An envelope that says it failed is a refusal, whatever the status: never report it as done.
+    if (isObject(json.right) && json.right.success === false) return Either.left(new InvalidRequest({ status, message }))
+    return Either.right(json.right)
+  }
   if (status === 401 || status === 403) return Either.left(new Unauthorized({ status, message }))
   if (status === 402) return Either.left(new LimitReached({ message }))
   if (status === 404) return Either.left(new NotFound({ message }))
@@ -48,6 +51,9 @@ export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Eith
   }
   return Either.left(new InvalidRequest({ status, message }))
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const parseJson = (body: string): Either.Either<unknown, undefined> => {
   if (body.trim() === "") return Either.right({})

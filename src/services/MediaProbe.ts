@@ -98,7 +98,8 @@ const describe = (cause: unknown): string | undefined => {
 
 /** Loopback, private, link-local and carrier-grade NAT addresses, and `localhost` names. */
 export const isPrivateHost = (hostname: string): boolean => {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase()
+  // A trailing dot ("localhost.") names the same host.
+  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase()
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal")) {
     return true
   }

@@ -47,17 +47,28 @@ const isFields = (value: unknown): value is Fields =>
 /** The payload of `{ success, data }`, or the body itself when it has no envelope. */
 export const unwrap = (body: unknown): unknown => isFields(body) && "data" in body ? body.data : body
 
-const pick = (fields: Fields, names: ReadonlyArray<string>): string | undefined => {
+/** The first of `names` that holds a non-empty string (or, unless `stringsOnly`, a number), and its name. */
+const pickField = (
+  fields: Fields,
+  names: ReadonlyArray<string>,
+  stringsOnly = false
+): { readonly name: string; readonly value: string } | undefined => {
   for (const name of names) {
     const value = fields[name]
-    if (typeof value === "string" && value !== "") return value
-    if (typeof value === "number") return String(value)
+    if (typeof value === "string" && value !== "") return { name, value }
+    if (typeof value === "number" && !stringsOnly) return { name, value: String(value) }
   }
   return undefined
 }
 
+const pick = (fields: Fields, names: ReadonlyArray<string>): string | undefined => pickField(fields, names)?.value
+
 const omit = (fields: Fields, names: ReadonlyArray<string>): Fields =>
   Object.fromEntries(Object.entries(fields).filter(([key]) => !names.includes(key)))
+
+/** The fields that were read, so only they leave `details`: the rest is shown as the gateway sent it. */
+const used = (...picked: ReadonlyArray<{ readonly name: string } | undefined>): Array<string> =>
+  picked.flatMap((field) => field === undefined ? [] : [field.name])
 
 const unexpected = (body: unknown, expected: string) =>
   new ParseResult.Type(Schema.Unknown.ast, body, `expected ${expected}`)
@@ -71,17 +82,20 @@ const decodeSession = (body: unknown, fallbackId?: string): Effect.Effect<Sessio
       : Effect.succeed(({ sessionId: fallbackId, state: value, details: {} }))
   }
   if (!isFields(value)) return Effect.fail(unexpected(body, "a session object"))
-  const fields = isFields(value.session) ? { ...value, ...value.session } : value
-  const sessionId = pick(fields, ID_FIELDS) ?? fallbackId
+  const nested = isFields(value.session)
+  const fields = nested ? { ...value, ...(value.session as Fields) } : value
+  const id = pickField(fields, ID_FIELDS)
+  const sessionId = id?.value ?? fallbackId
   if (sessionId === undefined) return Effect.fail(unexpected(body, "a session with an id"))
-  const state = pick(fields, STATE_FIELDS)
-  const pairingCode = pick(fields, PAIRING_FIELDS)
+  const state = pickField(fields, STATE_FIELDS)
+  // A number in `code` is a status code far more often than a pairing code.
+  const pairingCode = pickField(fields, PAIRING_FIELDS, true)
   return Effect.succeed(
     ({
       sessionId,
-      ...(state === undefined ? {} : { state }),
-      ...(pairingCode === undefined ? {} : { pairingCode }),
-      details: omit(fields, [...ID_FIELDS, ...STATE_FIELDS, ...PAIRING_FIELDS, "session"])
+      ...(state === undefined ? {} : { state: state.value }),
+      ...(pairingCode === undefined ? {} : { pairingCode: pairingCode.value }),
+      details: omit(fields, [...used(id, state, pairingCode), ...(nested ? ["session"] : [])])
     })
   )
 }
@@ -98,16 +112,17 @@ const decodeQr = (body: unknown, requestedId: string): Effect.Effect<SessionQr, 
   const value = unwrap(body)
   if (typeof value === "string") return Effect.succeed(({ sessionId: requestedId, qr: value, details: {} }))
   if (!isFields(value)) return Effect.fail(unexpected(body, "a QR object"))
-  const qr = pick(value, QR_FIELDS)
-  const state = pick(value, STATE_FIELDS)
-  const pairingCode = pick(value, PAIRING_FIELDS)
+  const qr = pickField(value, QR_FIELDS, true)
+  const state = pickField(value, STATE_FIELDS)
+  const pairingCode = pickField(value, PAIRING_FIELDS, true)
+  const id = pickField(value, ID_FIELDS)
   return Effect.succeed(
     ({
-      sessionId: pick(value, ID_FIELDS) ?? requestedId,
-      ...(qr === undefined ? {} : { qr }),
-      ...(state === undefined ? {} : { state }),
-      ...(pairingCode === undefined ? {} : { pairingCode }),
-      details: omit(value, [...ID_FIELDS, ...QR_FIELDS, ...STATE_FIELDS, ...PAIRING_FIELDS])
+      sessionId: id?.value ?? requestedId,
+      ...(qr === undefined ? {} : { qr: qr.value }),
+      ...(state === undefined ? {} : { state: state.value }),
+      ...(pairingCode === undefined ? {} : { pairingCode: pairingCode.value }),
+      details: omit(value, used(id, qr, state, pairingCode))
     })
   )
 }
@@ -117,12 +132,13 @@ const decodeReceipt = (body: unknown): SendReceipt => {
   const value = unwrap(body)
   const fields: Fields = isFields(value) ? value : value === undefined || value === null ? {} : { data: value }
   const key = isFields(fields.key) ? fields.key : {}
-  const messageId = pick(fields, MESSAGE_ID_FIELDS) ?? pick(key, ["id"])
-  const status = pick(fields, ["status", "state"])
+  const id = pickField(fields, MESSAGE_ID_FIELDS)
+  const messageId = id?.value ?? pick(key, ["id"])
+  const status = pickField(fields, ["status", "state"])
   return ({
     ...(messageId === undefined ? {} : { messageId }),
-    ...(status === undefined ? {} : { status }),
-    details: omit(fields, [...MESSAGE_ID_FIELDS, "status", "state"])
+    ...(status === undefined ? {} : { status: status.value }),
+    details: omit(fields, used(id, status))
   })
 }
 

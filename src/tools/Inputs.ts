@@ -6,7 +6,8 @@ import { ParseResult, Schema } from "effect"
 
 const sessionIdText = "The WhatsApp session (instance) id, as shown by list_sessions."
 
-// A filter needs a `jsonSchema` annotation of its own, or its description never reaches tools/list.
+// Each filter carries a `jsonSchema` annotation: without one, JSONSchema.make leaves the refinement
+// out of the tool's schema, and the description annotated on it with it.
 const NonBlank = Schema.String.pipe(
   Schema.filter((s) => s.trim() !== "" || "must not be empty", { jsonSchema: { minLength: 1 } }),
   Schema.filter((s) => s.length <= 128 || "must be at most 128 characters", { jsonSchema: { maxLength: 128 } })
@@ -17,7 +18,8 @@ export const SessionId = NonBlank.annotations({ description: sessionIdText })
 /** A session id that may be left out: the account's `default` session is meant then. */
 export const OptionalSessionId = Schema.optionalWith(
   NonBlank.annotations({ description: `${sessionIdText} Defaults to "default".`, default: "default" }),
-  { default: () => "default", exact: true }
+  // exact: JSON has no undefined, and without it a bad value is also reported as "Expected undefined".
+  { exact: true, default: () => "default" }
 )
 
 /**
@@ -30,7 +32,9 @@ export const Recipient = Schema.transformOrFail(Schema.Union(Schema.String, Sche
     const text = String(raw).trim()
     const digits = text.replace(/^\+/, "").replace(/[\s\-.()]/g, "")
     const refuse = (why: string) => ParseResult.fail(new ParseResult.Type(ast, raw, why))
-    if (!/^\d+$/.test(digits)) {
+    // A JSON number must be a whole positive number: 254712345678.5 would otherwise lose its
+    // dot and become 2547123456785, someone else's number.
+    if (!/^\d+$/.test(digits) || (typeof raw === "number" && !(Number.isSafeInteger(raw) && raw > 0))) {
       return refuse(
         `"${text}" is not a phone number: use the international format, digits only, e.g. 254712345678`
       )
@@ -60,4 +64,7 @@ export const MessageText = Schema.String.pipe(
 
 export const MEDIA_TYPES = ["image", "video", "audio", "document"] as const
 
-export const MediaKind = Schema.Literal(...MEDIA_TYPES)
+/** One message for a wrong kind, instead of one "Expected …" line per allowed value. */
+export const MediaKind = Schema.Literal(...MEDIA_TYPES).annotations({
+  message: () => ({ message: `must be one of ${MEDIA_TYPES.map((t) => `"${t}"`).join(", ")}`, override: true })
+})

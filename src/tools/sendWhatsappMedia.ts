@@ -26,12 +26,13 @@ export const sendWhatsappMedia = defineTool({
     url: Schema.String.annotations({ description: "Direct public http(s) link to the file." }),
     type: Schema.optionalWith(
       MediaKind.annotations({ description: "What kind of file it is. Defaults to image.", default: "image" }),
-      { default: () => "image" as const, exact: true }
+      { exact: true, default: () => "image" as const }
     ),
-    caption: Schema.optional(Text("Text shown with the file.")),
-    fileName: Schema.optional(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf).")),
-    mimetype: Schema.optional(
-      Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out.")
+    caption: Schema.optionalWith(Text("Text shown with the file."), { exact: true }),
+    fileName: Schema.optionalWith(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf)."), { exact: true }),
+    mimetype: Schema.optionalWith(
+      Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out."),
+      { exact: true }
     ),
     sessionId: OptionalSessionId
   }),

@@ -1,0 +1,194 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Option, TestClock } from "effect"
+import { RateLimited, UpstreamUnavailable } from "../../src/errors/ChatKaziError.js"
+import { SafetyConfig } from "../../src/services/SafetyConfig.js"
+import { makeSendGuard, type OutgoingMessage } from "../../src/services/SendGuard.js"
+
+/** A stand-in for the gateway that counts what it delivered. */
+const makeOutbox = () => {
+  const delivered: Array<string> = []
+  const deliver = (label: string) =>
+    Effect.sync(() => {
+      delivered.push(label)
+      return { messageId: `m${delivered.length}`, details: {} }
+    })
+  return { delivered, deliver }
+}
+
+const message = (text: string, overrides: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
+  sessionId: "default",
+  to: "254712345678",
+  content: { text },
+  ...overrides
+})
+
+describe("SendGuard.checkRecipient", () => {
+  const guard = makeSendGuard(SafetyConfig.make({ allowedRecipients: Option.some(["254712345678", "2547*"]) }))
+
+  it.effect("lets listed numbers and prefixes through", () =>
+    Effect.gen(function*() {
+      yield* guard.checkRecipient("254712345678")
+      yield* guard.checkRecipient("254799999999")
+    }))
+
+  it.effect("refuses anyone else with RecipientNotAllowed naming the number and the setting", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(guard.checkRecipient("447700900123"))
+      expect(error).toMatchObject({ _tag: "RecipientNotAllowed", to: "447700900123" })
+      expect(error.guidance).toContain("CHATKAZI_ALLOWED_RECIPIENTS")
+      expect(error.guidance).toContain("nothing was sent")
+    }))
+
+  it.effect("without an allowlist anyone may be messaged", () =>
+    Effect.gen(function*() {
+      yield* makeSendGuard(SafetyConfig.make()).checkRecipient("447700900123")
+    }))
+})
+
+describe("SendGuard.once: repeated sends", () => {
+  it.effect("a repeat inside the window returns the first receipt, marked duplicateOf, and delivers once", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const outbox = makeOutbox()
+      yield* TestClock.adjust("1 second")
+      const first = yield* guard.once(message("hi"), outbox.deliver("first"))
+      yield* TestClock.adjust("29 seconds")
+      const repeat = yield* guard.once(message("hi"), outbox.deliver("second"))
+      expect(outbox.delivered).toEqual(["first"])
+      expect(first).toStrictEqual({ receipt: { messageId: "m1", details: {} } })
+      expect(repeat).toStrictEqual({ receipt: { messageId: "m1", details: {} }, duplicateOf: { sentAt: 1_000 } })
+    }))
+
+  it.effect("once the window has passed the same message is delivered again", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const outbox = makeOutbox()
+      yield* guard.once(message("hi"), outbox.deliver("first"))
+      yield* TestClock.adjust("30 seconds")
+      const again = yield* guard.once(message("hi"), outbox.deliver("second"))
+      expect(outbox.delivered).toEqual(["first", "second"])
+      expect(again.duplicateOf).toBeUndefined()
+    }))
+
+  it.effect("a different text, recipient or session is not a repeat", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make())
+      const outbox = makeOutbox()
+      yield* guard.once(message("hi"), outbox.deliver("a"))
+      yield* guard.once(message("hi!"), outbox.deliver("b"))
+      yield* guard.once(message("hi", { to: "254700000000" }), outbox.deliver("c"))
+      yield* guard.once(message("hi", { sessionId: "shop" }), outbox.deliver("d"))
+      expect(outbox.delivered).toEqual(["a", "b", "c", "d"])
+    }))
+
+  it.effect("a window of 0 turns suppression off", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 0 }))
+      const outbox = makeOutbox()
+      const first = yield* guard.once(message("hi"), outbox.deliver("first"))
+      const second = yield* guard.once(message("hi"), outbox.deliver("second"))
+      expect(outbox.delivered).toEqual(["first", "second"])
+      expect(first.duplicateOf).toBeUndefined()
+      expect(second.duplicateOf).toBeUndefined()
+    }))
+
+  it.effect("a failed send is not remembered: the retry is delivered", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make())
+      const outbox = makeOutbox()
+      const error = yield* Effect.flip(guard.once(message("hi"), Effect.fail(new UpstreamUnavailable({ status: 503 }))))
+      expect(error._tag).toBe("UpstreamUnavailable")
+      const retry = yield* guard.once(message("hi"), outbox.deliver("retry"))
+      expect(outbox.delivered).toEqual(["retry"])
+      expect(retry.duplicateOf).toBeUndefined()
+    }))
+
+  it.effect("two identical sends at the same time deliver once and both get the receipt", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make())
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const slowDeliver = Effect.zipRight(Deferred.await(gate), outbox.deliver("only"))
+      const first = yield* Effect.fork(guard.once(message("hi"), slowDeliver))
+      const second = yield* Effect.fork(guard.once(message("hi"), outbox.deliver("never")))
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      expect(outbox.delivered).toEqual([])
+      yield* Deferred.succeed(gate, undefined)
+      const [a, b] = [yield* Fiber.join(first), yield* Fiber.join(second)]
+      expect(outbox.delivered).toEqual(["only"])
+      expect(a.receipt).toStrictEqual({ messageId: "m1", details: {} })
+      expect(b.receipt).toStrictEqual(a.receipt)
+      expect(b.duplicateOf).toBeDefined()
+    }))
+
+  it.effect("a concurrent repeat of a send that fails fails too, and delivers nothing", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make())
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const failing = Effect.zipRight(Deferred.await(gate), Effect.fail(new RateLimited({ message: "slow" })))
+      const first = yield* Effect.fork(Effect.flip(guard.once(message("hi"), failing)))
+      const second = yield* Effect.fork(Effect.flip(guard.once(message("hi"), outbox.deliver("never"))))
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      yield* Deferred.succeed(gate, undefined)
+      expect((yield* Fiber.join(first))._tag).toBe("RateLimited")
+      expect((yield* Fiber.join(second))._tag).toBe("RateLimited")
+      expect(outbox.delivered).toEqual([])
+    }))
+})
+
+describe("SendGuard.once: pace limit", () => {
+  it.effect("the N+1th send in a minute is PaceLimited with the wait until a slot frees, and nothing is delivered", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 3 }))
+      const outbox = makeOutbox()
+      yield* guard.once(message("1"), outbox.deliver("1"))
+      yield* TestClock.adjust("10 seconds")
+      yield* guard.once(message("2"), outbox.deliver("2"))
+      yield* guard.once(message("3"), outbox.deliver("3"))
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Effect.flip(guard.once(message("4"), outbox.deliver("4")))
+      expect(error).toMatchObject({ _tag: "PaceLimited", sessionId: "default", maxPerMinute: 3, retryAfterSeconds: 45 })
+      expect(error.guidance).toContain("45 seconds")
+      expect(error.guidance).toContain("CHATKAZI_MAX_SENDS_PER_MINUTE")
+      expect(outbox.delivered).toEqual(["1", "2", "3"])
+    }))
+
+  it.effect("a slot frees a minute after the oldest send", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 2 }))
+      const outbox = makeOutbox()
+      yield* guard.once(message("1"), outbox.deliver("1"))
+      yield* TestClock.adjust("20 seconds")
+      yield* guard.once(message("2"), outbox.deliver("2"))
+      yield* TestClock.adjust("39 seconds")
+      const refused = yield* Effect.flip(guard.once(message("3"), outbox.deliver("3")))
+      expect(refused).toMatchObject({ _tag: "PaceLimited", retryAfterSeconds: 1 })
+      yield* TestClock.adjust("1 second")
+      yield* guard.once(message("3"), outbox.deliver("3"))
+      const stillFull = yield* Effect.flip(guard.once(message("4"), outbox.deliver("4")))
+      expect(stillFull).toMatchObject({ _tag: "PaceLimited", retryAfterSeconds: 20 })
+      expect(outbox.delivered).toEqual(["1", "2", "3"])
+    }))
+
+  it.effect("the limit is per session", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 1 }))
+      const outbox = makeOutbox()
+      yield* guard.once(message("a"), outbox.deliver("default"))
+      yield* guard.once(message("a", { sessionId: "shop" }), outbox.deliver("shop"))
+      const error = yield* Effect.flip(guard.once(message("b"), outbox.deliver("default again")))
+      expect(error).toMatchObject({ _tag: "PaceLimited", sessionId: "default" })
+      expect(outbox.delivered).toEqual(["default", "shop"])
+    }))
+
+  it.effect("a suppressed repeat does not use up the pace", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 1 }))
+      const outbox = makeOutbox()
+      yield* guard.once(message("a"), outbox.deliver("a"))
+      const repeat = yield* guard.once(message("a"), outbox.deliver("a again"))
+      expect(repeat.duplicateOf).toBeDefined()
+      expect(outbox.delivered).toEqual(["a"])
+    }))
+})
