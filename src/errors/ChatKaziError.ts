@@ -164,9 +164,17 @@ export class Transport extends Schema.TaggedError<Transport>()("Transport", {
 
 export class DeliveryUncertain extends Schema.TaggedError<DeliveryUncertain>()("DeliveryUncertain", {
   operation: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** Set when this call repeated an identical send whose delivery was already uncertain, and sent nothing. */
+  repeated: Schema.optional(Schema.Boolean)
 }) {
   get guidance() {
+    if (this.repeated) {
+      return `Not sent: an identical ${this.operation} was attempted moments ago and its delivery is uncertain ` +
+        `(${this.reason}). Sending it again could deliver the same WhatsApp message twice. Tell the user and ` +
+        "check with the recipient first; if it really did not arrive, it can be sent again once " +
+        "CHATKAZI_DEDUPE_WINDOW_SECONDS has passed."
+    }
     return `The ${this.operation} request reached ChatKazi but no clear answer came back (${this.reason}), so ` +
       "it may or may not have taken effect. It was deliberately not retried: a second attempt could send the " +
       "same WhatsApp message twice. Do not call it again blindly; tell the user, and check first (ask the " +

@@ -2,8 +2,8 @@
  * Guards in front of every send, for the sake of the user's WhatsApp number: the recipient
  * allowlist, suppression of repeated identical sends, and a per-session pace limit.
  */
-import { Clock, Context, Deferred, Effect, Layer, Option } from "effect"
-import { type ChatKaziError, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Layer, Option } from "effect"
+import { type ChatKaziError, DeliveryUncertain, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
 import type { SendReceipt } from "./Responses.js"
 import { isAllowedRecipient, SafetyConfig, type SafetySettings } from "./SafetyConfig.js"
 
@@ -44,6 +44,9 @@ interface Delivery {
 
 const PACE_WINDOW_MS = 60_000
 
+const isUncertain = (exit: Exit.Exit<unknown, ChatKaziError>) =>
+  Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (error) => error._tag === "DeliveryUncertain")
+
 export function makeSendGuard(settings: SafetySettings): SendGuardApi {
   const recent = new Map<string, Delivery>()
   const sentAtBySession = new Map<string, Array<number>>()
@@ -82,7 +85,10 @@ export function makeSendGuard(settings: SafetySettings): SendGuardApi {
         const key = JSON.stringify([message.sessionId, message.to, message.content])
         const earlier = dedupeMs > 0 ? recent.get(key) : undefined
         if (earlier) {
-          const receipt = yield* Deferred.await(earlier.result)
+          const receipt = yield* Deferred.await(earlier.result).pipe(
+            Effect.catchTag("DeliveryUncertain", (uncertain) =>
+              Effect.fail(new DeliveryUncertain({ ...uncertain, repeated: true })))
+          )
           return { receipt, duplicateOf: { sentAt: earlier.sentAt } }
         }
         yield* admitPace(message.sessionId, now)
@@ -90,7 +96,8 @@ export function makeSendGuard(settings: SafetySettings): SendGuardApi {
         if (dedupeMs > 0) recent.set(key, { sentAt: now, result })
         const receipt = yield* deliver.pipe(
           Effect.onExit((exit) => {
-            if (exit._tag === "Failure") recent.delete(key)
+            // A send that may have been delivered stays remembered, so a repeat cannot deliver it twice.
+            if (Exit.isFailure(exit) && !isUncertain(exit)) recent.delete(key)
             return Deferred.done(result, exit)
           })
         )

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option, TestClock } from "effect"
-import { RateLimited, UpstreamUnavailable } from "../../src/errors/ChatKaziError.js"
+import { DeliveryUncertain, RateLimited, UpstreamUnavailable } from "../../src/errors/ChatKaziError.js"
 import { SafetyConfig } from "../../src/services/SafetyConfig.js"
 import { makeSendGuard, type OutgoingMessage } from "../../src/services/SendGuard.js"
 
@@ -101,6 +101,27 @@ describe("SendGuard.once: repeated sends", () => {
       const retry = yield* guard.once(message("hi"), outbox.deliver("retry"))
       expect(outbox.delivered).toEqual(["retry"])
       expect(retry.duplicateOf).toBeUndefined()
+    }))
+
+  it.effect("a send whose delivery is uncertain is remembered: a repeat inside the window sends nothing", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const outbox = makeOutbox()
+      const uncertain = new DeliveryUncertain({ operation: "send_whatsapp_text", reason: "HTTP 500" })
+      const first = yield* Effect.flip(guard.once(message("hi"), Effect.fail(uncertain)))
+      expect(first).toMatchObject({ _tag: "DeliveryUncertain", reason: "HTTP 500" })
+      expect(first.repeated).toBeUndefined()
+
+      yield* TestClock.adjust("29 seconds")
+      const repeat = yield* Effect.flip(guard.once(message("hi"), outbox.deliver("repeat")))
+      expect(outbox.delivered).toEqual([])
+      expect(repeat).toMatchObject({ _tag: "DeliveryUncertain", repeated: true })
+      expect(repeat.guidance).toContain("Not sent")
+      expect(repeat.guidance).toContain("CHATKAZI_DEDUPE_WINDOW_SECONDS")
+
+      yield* TestClock.adjust("2 seconds")
+      yield* guard.once(message("hi"), outbox.deliver("after the window"))
+      expect(outbox.delivered).toEqual(["after the window"])
     }))
 
   it.effect("two identical sends at the same time deliver once and both get the receipt", () =>
