@@ -5,7 +5,7 @@
  * nothing; shutdown answers the calls in flight.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { type Exit, McpHarness, SECRET_API_KEY, textOf } from "../support/McpHarness.js"
 import { ScriptedGateway } from "../support/ScriptedGateway.js"
 
@@ -302,30 +302,29 @@ describe("CHATKAZI_READ_ONLY=true", () => {
   })
 })
 
-describe("shutdown answers the calls in flight", () => {
-  let server: McpHarness | undefined
-
-  beforeEach(() => gateway.reset())
-
-  afterEach(async () => {
-    await server?.close()
-    server = undefined
-  })
-
+// Each case has its own process and gateway, so the three run side by side.
+describe.concurrent("shutdown answers the calls in flight", () => {
   const exitWithin = (harness: McpHarness, ms = 15_000): Promise<Exit | "still running"> =>
     Promise.race([
       harness.exited,
       new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), ms).unref())
     ])
 
-  const start = async (env: Record<string, string> = {}) => {
-    server = await McpHarness.start({ ...baseEnv(), ...env }, { transport: "raw" })
-    await server.listTools()
-    return server
+  /** A fresh gateway and server; both are stopped when the test ends. */
+  const start = async (onTestFinished: (fn: () => Promise<void>) => void, env: Record<string, string> = {}) => {
+    const own = await ScriptedGateway.start()
+    onTestFinished(() => own.close())
+    const running = await McpHarness.start(
+      { ...baseEnv(), CHATKAZI_BASE_URL: own.baseUrl, ...env },
+      { transport: "raw" }
+    )
+    onTestFinished(() => running.close())
+    await running.listTools()
+    return { gateway: own, running }
   }
 
-  it("stdin closes while a send is in flight: the send completes and is answered, then exit 0", async () => {
-    const running = await start()
+  it("stdin closes while a send is in flight: the send completes and is answered, then exit 0", async ({ onTestFinished }) => {
+    const { gateway, running } = await start(onTestFinished)
     gateway.setDefault("POST", "/messages/text", { ...ok({ messageId: "LAST-WORDS" }), delayMs: 800 })
     const call = running.call("send_whatsapp_text", { to: "254712345678", text: "in flight at stdin close" })
     await gateway.waitFor((requests) => requests.length === 1)
@@ -337,8 +336,8 @@ describe("shutdown answers the calls in flight", () => {
     expect(gateway.count()).toBe(1)
   })
 
-  it("SIGTERM while a read is in flight: the read is answered, then exit 0", async () => {
-    const running = await start()
+  it("SIGTERM while a read is in flight: the read is answered, then exit 0", async ({ onTestFinished }) => {
+    const { gateway, running } = await start(onTestFinished)
     gateway.setDefault("GET", "/sessions", { ...ok([{ sessionId: "default", status: "connected" }]), delayMs: 800 })
     const call = running.call("list_sessions")
     await gateway.waitFor((requests) => requests.length === 1)
@@ -347,14 +346,15 @@ describe("shutdown answers the calls in flight", () => {
     expect(await exitWithin(running)).toEqual({ code: 0, signal: null })
   })
 
-  it("SIGTERM while a send hangs past the grace period: the model is told it may have taken effect, exit 0", async () => {
-    const running = await start({ CHATKAZI_TIMEOUT_MS: "60000" })
+  it("SIGTERM while a send hangs past the grace period: the model is told it may have taken effect, exit 0", async ({ onTestFinished }) => {
+    const { gateway, running } = await start(onTestFinished, { CHATKAZI_TIMEOUT_MS: "60000" })
     gateway.setDefault("POST", "/messages/text", { hang: true })
     const call = running.call("send_whatsapp_text", { to: "254712345678", text: "hanging at shutdown" })
     await gateway.waitFor((requests) => requests.length === 1)
     running.child.kill("SIGTERM")
     const text = expectError(await call)
     expect(text).toMatch(/may or may not have taken effect/)
+    // Exits after the few seconds' grace, not after the 60 s request timeout.
     expect(await exitWithin(running)).toEqual({ code: 0, signal: null })
     expect(gateway.count()).toBe(1)
   })

@@ -206,7 +206,10 @@ export class ScriptedGateway {
       }
       if (this.requests.length < MAX_RECORDED) this.requests.push(recorded)
       res.once("close", () => {
-        if (!res.writableFinished) recorded.abortedAt = Date.now()
+        if (!res.writableFinished) {
+          recorded.abortedAt = Date.now()
+          this.notify()
+        }
       })
       this.notify()
       if (tooLarge) return send(res, { status: 413, json: { message: "body too large" } })
