@@ -91,6 +91,12 @@ describe("faults at the gateway", () => {
       expect(gateway.count("GET", "/session/status")).toBe(3)
     })
 
+    it("survive a connection reset mid-body", async () => {
+      gateway.on("GET", "/sessions", { resetAfter: "{\"success\":true,\"da" }, ok([]))
+      expectOk(await server.call("list_sessions"))
+      expect(gateway.count("GET", "/sessions")).toBe(2)
+    })
+
     it("give up after three attempts with a bounded, explained failure", async () => {
       gateway.setDefault("GET", "/session/qr", { status: 503, json: { message: "still down" } })
       const text = expectError(await server.call("get_session_qr", { sessionId: "default" }))

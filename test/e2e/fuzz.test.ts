@@ -548,6 +548,8 @@ describe("fuzzing every tool's arguments through one server process", () => {
     for (const line of server.stdoutLines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: "2.0" })
     expect(server.stdoutLines.length).toBeGreaterThan(RUNS)
     expect(server.allOutput).not.toContain(SECRET_API_KEY)
+    // No call ended in a defect (an unexpected failure inside the server) either.
+    expect(server.stderr).not.toMatch(/failed unexpectedly/)
     expect(server.child.exitCode).toBe(null)
     server.child.stdin.end()
     expect(await server.exited).toEqual({ code: 0, signal: null })

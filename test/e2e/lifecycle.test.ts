@@ -68,6 +68,33 @@ describe("without CHATKAZI_API_KEY", () => {
   })
 })
 
+describe("a gateway that refuses connections", () => {
+  let server: McpHarness
+
+  beforeAll(async () => {
+    const closed = await ScriptedGateway.start()
+    const baseUrl = closed.baseUrl
+    await closed.close()
+    server = await McpHarness.start({
+      CHATKAZI_API_KEY: SECRET_API_KEY,
+      CHATKAZI_BASE_URL: baseUrl,
+      CHATKAZI_RETRY_BASE_DELAY_MS: "1"
+    })
+  })
+
+  afterAll(async () => {
+    await server?.close()
+  })
+
+  it("is reported as unreachable, not as a send that may have been delivered", async () => {
+    // Nothing was sent when the connection is refused, so saying "uncertain" would be wrong.
+    const result = await server.call("send_whatsapp_text", { to: "254712345678", text: "nobody home" })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(/^Could not reach ChatKazi: ECONNREFUSED.*CHATKAZI_BASE_URL/)
+    expect(textOf(result)).not.toMatch(/may or may not/)
+  })
+})
+
 describe("stdout and exit", () => {
   let server: McpHarness | undefined
 
