@@ -103,9 +103,6 @@ const makeChatKazi = (
       ),
       Effect.scoped,
       Effect.mapError(toTransport),
-      // Sends run inside SendGuard's uninterruptible region; without this the timeout below
-      // would wait for a hung request instead of stopping it.
-      Effect.interruptible,
       Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }),
       Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
       inFlight.withPermits(1)

@@ -104,6 +104,12 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
       }
 
       const inFlight = new Set<Fiber.RuntimeFiber<CallToolResult>>()
+      // Resolved at shutdown once the grace period is over: calls still running are answered as stopped
+      // at once, without waiting for a send that holds its request open until CHATKAZI_TIMEOUT_MS.
+      let stopCalls = () => {}
+      const callsStopped = new Promise<undefined>((resolve) => {
+        stopCalls = () => resolve(undefined)
+      })
       server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }))
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const { name, arguments: args, _meta } = request.params
@@ -118,10 +124,10 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
         inFlight.add(fiber)
         const cancel = () => fiber.unsafeInterruptAsFork(FiberId.none)
         extra.signal.addEventListener("abort", cancel, { once: true })
-        const exit = await Effect.runPromise(Fiber.await(fiber))
+        const exit = await Promise.race([Effect.runPromise(Fiber.await(fiber)), callsStopped])
         extra.signal.removeEventListener("abort", cancel)
         inFlight.delete(fiber)
-        return Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
+        return exit !== undefined && Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
       })
 
       const closed = yield* Deferred.make<void>()
@@ -132,19 +138,24 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
       stdin.once("close", close)
       yield* Effect.acquireRelease(
         Effect.promise(() => server.connect(transport)),
-        () => drain(inFlight, options.shutdownGraceMs ?? 3_000).pipe(Effect.andThen(Effect.promise(() => server.close())))
+        () =>
+          drain(inFlight, options.shutdownGraceMs ?? 3_000, stopCalls).pipe(
+            Effect.andThen(Effect.promise(() => server.close()))
+          )
       )
       yield* Deferred.await(closed)
     })
   )
 
 /** Lets calls in flight finish for up to `graceMs`, then stops the rest (they answer that they were stopped). */
-const drain = (inFlight: ReadonlySet<Fiber.RuntimeFiber<CallToolResult>>, graceMs: number) =>
+const drain = (inFlight: ReadonlySet<Fiber.RuntimeFiber<CallToolResult>>, graceMs: number, stopCalls: () => void) =>
   Effect.gen(function*() {
     if (inFlight.size === 0) return
     yield* Effect.logInfo(`Shutting down: waiting up to ${graceMs} ms for ${inFlight.size} call(s) in flight`)
-    yield* Fiber.awaitAll([...inFlight]).pipe(Effect.timeoutOption(graceMs))
-    yield* Fiber.interruptAll([...inFlight])
+    // Interruptible, or the timeout could not end the wait: a finalizer runs uninterruptibly.
+    yield* Fiber.awaitAll([...inFlight]).pipe(Effect.interruptible, Effect.timeoutOption(graceMs))
+    stopCalls()
+    yield* Effect.forEach([...inFlight], (fiber) => Fiber.interruptFork(fiber), { discard: true })
     // Let the request handlers write their answers before the transport closes.
     yield* Effect.sleep(20)
   })

@@ -2,7 +2,7 @@
  * Guards in front of every send, for the sake of the user's WhatsApp number: the recipient
  * allowlist, suppression of repeated identical sends, and a per-session pace limit.
  */
-import { Cause, Clock, Context, Deferred, Effect, Exit, Layer, Option } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { type ChatKaziError, DeliveryUncertain, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
 import type { SendReceipt } from "./Responses.js"
 import { isAllowedRecipient, SafetyConfig, type SafetySettings } from "./SafetyConfig.js"
@@ -94,13 +94,19 @@ export function makeSendGuard(settings: SafetySettings): SendGuardApi {
         yield* admitPace(message.sessionId, now)
         const result = yield* Deferred.make<SendReceipt, ChatKaziError>()
         if (dedupeMs > 0) recent.set(key, { sentAt: now, result })
-        const receipt = yield* deliver.pipe(
+        // The delivery runs on a fiber of its own, interruptible there: a caller that goes away (a cancel)
+        // does not cut a send half-way, yet the request's own CHATKAZI_TIMEOUT_MS can still stop it,
+        // which a timeout cannot do inside this uninterruptible region.
+        const delivery = yield* deliver.pipe(
           Effect.onExit((exit) => {
             // A send that may have been delivered stays remembered, so a repeat cannot deliver it twice.
             if (Exit.isFailure(exit) && !isUncertain(exit)) recent.delete(key)
             return Deferred.done(result, exit)
-          })
+          }),
+          Effect.interruptible,
+          Effect.forkDaemon
         )
+        const receipt = yield* Fiber.join(delivery)
         return { receipt }
       }).pipe(Effect.uninterruptible)
   }
