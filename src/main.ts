@@ -3,8 +3,8 @@
  * The `chatkazi-mcp` command: wiring only. Config and HTTP feed the ChatKazi service and the
  * guards, which feed the tools, which the stdio MCP server runs.
  */
-import { FetchHttpClient } from "@effect/platform"
-import { NodeRuntime } from "@effect/platform-node"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { createRequire } from "node:module"
 import { ChatKazi } from "./services/ChatKazi.js"
