@@ -14,8 +14,12 @@
  * memory (VmRSS) of fresh servers after each 1,000 of 10,000 calls. Each is also given as a ratio
  * to the floor's. It prints figures and checks nothing: it is not a test.
  *
+ * The server's own CPU time per sequential call (from /proc) is shown too: on a busy machine it
+ * says more about the overhead than latency does.
+ *
  * Options: --quick (fewer rounds, for trying it out), --cpu-prof (profile the bundle during the
- * per-call phase; the .cpuprofile lands in ./prof).
+ * per-call phase; the .cpuprofile lands in ./prof), --also NAME=FILE (one more entry to run
+ * alongside, e.g. a bundle built before a change, for before/after figures from the same run).
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -27,6 +31,7 @@ import { isMainThread, parentPort, Worker } from "node:worker_threads"
 
 const quick = process.argv.includes("--quick")
 const cpuProf = process.argv.includes("--cpu-prof")
+const also = process.argv.flatMap((arg, i) => process.argv[i - 1] === "--also" ? [arg.split("=")] : [])
 
 const SETTINGS = {
   coldStarts: quick ? 5 : 15,
@@ -190,6 +195,12 @@ class StdioServer {
     return answer.result
   }
 
+  /** User and system CPU time the child has used, in ms. */
+  cpuMs() {
+    const fields = readFileSync(`/proc/${this.child.pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS)
+  }
+
   /** Resident set size in MiB, as the kernel counts it for the child. */
   rss() {
     const kb = readFileSync(`/proc/${this.child.pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)
@@ -205,6 +216,9 @@ class StdioServer {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS = 100
 
 const median = (xs) => percentile(xs, 0.5)
 const percentile = (xs, p) => {
@@ -240,9 +254,10 @@ const main = async () => {
   const variants = [
     { name: "floor", entry: floorEntry, nodeArgs: [] },
     { name: "bundle", entry: join(root, pkg.bin["chatkazi-mcp"]), nodeArgs: [] },
-    { name: "unbundled", entry: join(root, "dist/main.js"), nodeArgs: [] }
+    { name: "unbundled", entry: join(root, "dist/main.js"), nodeArgs: [] },
+    ...also.map(([name, entry]) => ({ name, entry: resolve(entry), nodeArgs: [] }))
   ]
-  const results = Object.fromEntries(variants.map((v) => [v.name, { cold: [], latency: [], batch: [], rss: [] }]))
+  const results = Object.fromEntries(variants.map((v) => [v.name, { cold: [], latency: [], cpu: 0, batch: [], rss: [] }]))
 
   console.log(
     `chatkazi-mcp bench: node ${process.version}, ${availableParallelism()} cores, load average ${
@@ -280,11 +295,13 @@ const main = async () => {
     const slices = 10
     for (let slice = 0; slice < slices; slice++) {
       for (const server of rotated(servers, slice)) {
+        const cpuBefore = server.cpuMs()
         for (let i = 0; i < SETTINGS.sequentialCalls / slices; i++) {
           const start = performance.now()
           await server.callTool("get_session_status", statusArgs)
           results[server.variant.name].latency.push(performance.now() - start)
         }
+        results[server.variant.name].cpu += server.cpuMs() - cpuBefore
       }
     }
 
@@ -338,6 +355,7 @@ const report = (variants, results) => {
       cold: median(r.cold),
       p50: percentile(r.latency, 0.5),
       p99: percentile(r.latency, 0.99),
+      cpu: r.cpu / r.latency.length,
       batch: median(r.batch),
       rss1k: first,
       rssEnd: last,
@@ -348,6 +366,7 @@ const report = (variants, results) => {
     ["cold start, median of " + SETTINGS.coldStarts, "cold", "ms", 1],
     ["per call p50 (" + SETTINGS.sequentialCalls + " sequential)", "p50", "ms", 3],
     ["per call p99", "p99", "ms", 3],
+    ["server CPU per sequential call", "cpu", "ms", 3],
     [`${SETTINGS.batchSize} concurrent sends, median of ${SETTINGS.batches}`, "batch", "ms", 1],
     ["RSS after 1,000 calls", "rss1k", "MiB", 1],
     [`RSS after ${SETTINGS.memoryCalls.toLocaleString("en")} calls`, "rssEnd", "MiB", 1]
