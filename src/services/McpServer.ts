@@ -118,7 +118,7 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
         inFlight.add(fiber)
         const cancel = () => fiber.unsafeInterruptAsFork(FiberId.none)
         extra.signal.addEventListener("abort", cancel, { once: true })
-        const exit = await Effect.runPromise(Fiber.await(fiber))
+        const exit = await new Promise<Exit.Exit<CallToolResult>>((resolve) => fiber.addObserver(resolve))
         extra.signal.removeEventListener("abort", cancel)
         inFlight.delete(fiber)
         return Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
