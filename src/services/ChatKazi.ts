@@ -120,7 +120,8 @@ const makeChatKazi = (
           : error
       ),
       Effect.mapError((error) => call.idempotency === "write" ? uncertainDelivery(call.operation, error) : error),
-      Effect.withSpan(`ChatKazi.${call.operation}`)
+      // The call site is always `run`: a captured stack trace would say nothing, and costs an Error per call.
+      Effect.withSpan(`ChatKazi.${call.operation}`, { captureStackTrace: false })
     )
 
   const get = (path: string, sessionId?: string) =>

@@ -99,7 +99,7 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
               )
             )
           ),
-          Effect.withSpan(`tool ${name}`)
+          Effect.withSpan(`tool ${name}`, { captureStackTrace: false }) // its stack would always be this line
         )
       }
 
