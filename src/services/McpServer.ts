@@ -11,6 +11,7 @@ import {
   ListToolsRequestSchema,
   type Tool as McpTool
 } from "@modelcontextprotocol/sdk/types.js"
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import {
   Cause,
   Context,
@@ -68,7 +69,11 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
 
       const server = new Server(
         { name: options.name, version: options.version },
-        { capabilities: { tools: {} }, ...(options.instructions ? { instructions: options.instructions } : {}) }
+        {
+          capabilities: { tools: {} },
+          ...(options.instructions ? { instructions: options.instructions } : {}),
+          jsonSchemaValidator: noElicitation
+        }
       )
       server.onerror = (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message))
 
@@ -137,6 +142,14 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
       yield* Deferred.await(closed)
     })
   )
+
+/**
+ * The SDK validates answers to elicitation requests with this; by default it builds an Ajv instance
+ * (and the bundle would carry Ajv) at every start. This server never asks the user for input.
+ */
+const noElicitation: jsonSchemaValidator = {
+  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: "this server does not elicit input" })
+}
 
 /** Lets calls in flight finish for up to `graceMs`, then stops the rest (they answer that they were stopped). */
 const drain = (inFlight: ReadonlySet<Fiber.RuntimeFiber<CallToolResult>>, graceMs: number) =>
