@@ -363,7 +363,9 @@ const report = (variants, results) => {
       batch: median(r.batch),
       rss1k: first,
       rssEnd: last,
-      growth: (last - first) / first * 100
+      growth: (last - first) / first * 100,
+      // Once the heap has grown to its working size: growth over the second half is what a leak shows.
+      lateGrowth: (last - r.rss[Math.floor(r.rss.length / 2) - 1]) / r.rss[Math.floor(r.rss.length / 2) - 1] * 100
     }]
   }))
   const rows = [
@@ -386,6 +388,11 @@ const report = (variants, results) => {
   table.push([
     `RSS growth 1,000 → ${SETTINGS.memoryCalls.toLocaleString("en")}`,
     ...variants.map(({ name }) => `${figures[name].growth >= 0 ? "+" : ""}${figures[name].growth.toFixed(1)}%`)
+  ])
+  const half = SETTINGS.memoryCalls / 2
+  table.push([
+    `RSS growth ${half.toLocaleString("en")} → ${SETTINGS.memoryCalls.toLocaleString("en")} (leak check)`,
+    ...variants.map(({ name }) => `${figures[name].lateGrowth >= 0 ? "+" : ""}${figures[name].lateGrowth.toFixed(1)}%`)
   ])
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)))
   console.log("")
