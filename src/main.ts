@@ -4,8 +4,8 @@
  * guards, which feed the tools, which the stdio MCP server runs. The sandbox (a simulated
  * gateway) is imported only when asked for, so the normal start stays light.
  */
-import { FetchHttpClient } from "@effect/platform"
-import { NodeRuntime } from "@effect/platform-node"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"

@@ -4,7 +4,7 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
-import { Clock, Context, Duration, Effect, Layer, type ParseResult, Redacted, Schedule, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, type ParseResult, Redacted, Schedule } from "effect"
 import {
   type ChatKaziError,
   DeliveryUncertain,
@@ -16,15 +16,16 @@ import {
 import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
 import { type GatewayFailure, interpretAnswer } from "./GatewayResponse.js"
 import {
+  type BodyDecoder,
+  decodeSendReceiptBody,
+  decodeSessionBody,
+  decodeSessionListBody,
+  decodeSessionQrBody,
   mentionsFailedDownload,
   reportsEmptyMedia,
   type SendReceipt,
-  SendReceiptFromBody,
   type Session,
-  SessionFromBody,
-  SessionListFromBody,
-  type SessionQr,
-  SessionQrFromBody
+  type SessionQr
 } from "./Responses.js"
 
 export type MediaType = "image" | "video" | "audio" | "document"
@@ -76,7 +77,7 @@ interface Call<A> {
   readonly operation: string
   readonly idempotency: Idempotency
   readonly request: HttpClientRequest.HttpClientRequest
-  readonly decode: Schema.Schema<A, unknown>
+  readonly decode: BodyDecoder<A>
   /** Set for media sends: a gateway error that says the download failed becomes `EmptyMedia`. */
   readonly mediaUrl?: string
 }
@@ -111,7 +112,7 @@ const makeChatKazi = (
   const run = <A>(call: Call<A>): Effect.Effect<A, ChatKaziError> =>
     attempt(call.request).pipe(
       Effect.retry(retryPolicy(config, call.idempotency)),
-      Effect.flatMap((body) => Effect.mapError(Schema.decodeUnknown(call.decode)(body), unexpectedAnswer)),
+      Effect.flatMap((body) => Effect.mapError(call.decode(body), unexpectedAnswer)),
       Effect.mapError((error) =>
         call.mediaUrl !== undefined && "message" in error && error._tag !== "Transport" &&
           mentionsFailedDownload(error.message)
@@ -119,7 +120,8 @@ const makeChatKazi = (
           : error
       ),
       Effect.mapError((error) => call.idempotency === "write" ? uncertainDelivery(call.operation, error) : error),
-      Effect.withSpan(`ChatKazi.${call.operation}`)
+      // The call site is always `run`: a captured stack trace would say nothing, and costs an Error per call.
+      Effect.withSpan(`ChatKazi.${call.operation}`, { captureStackTrace: false })
     )
 
   const get = (path: string, sessionId?: string) =>
@@ -134,49 +136,49 @@ const makeChatKazi = (
       operation: "list_sessions",
       idempotency: "read",
       request: get("/sessions"),
-      decode: SessionListFromBody
+      decode: decodeSessionListBody
     }),
     startSession: (sessionId) =>
       run({
         operation: "start_session",
         idempotency: "write",
         request: post("/session/start", { sessionId }),
-        decode: SessionFromBody(sessionId)
+        decode: decodeSessionBody(sessionId)
       }),
     sessionStatus: (sessionId) =>
       run({
         operation: "get_session_status",
         idempotency: "read",
         request: get("/session/status", sessionId),
-        decode: SessionFromBody(sessionId)
+        decode: decodeSessionBody(sessionId)
       }),
     sessionQr: (sessionId) =>
       run({
         operation: "get_session_qr",
         idempotency: "read",
         request: get("/session/qr", sessionId),
-        decode: SessionQrFromBody(sessionId)
+        decode: decodeSessionQrBody(sessionId)
       }),
     logoutSession: (sessionId) =>
       run({
         operation: "logout_session",
         idempotency: "write",
         request: post("/session/logout", { sessionId }),
-        decode: SessionFromBody(sessionId)
+        decode: decodeSessionBody(sessionId)
       }),
     sendText: (message) =>
       run({
         operation: "send_whatsapp_text",
         idempotency: "write",
         request: post("/messages/text", { sessionId: message.sessionId, to: message.to, text: message.text }),
-        decode: SendReceiptFromBody
+        decode: decodeSendReceiptBody
       }),
     sendMedia: (message) =>
       run({
         operation: "send_whatsapp_media",
         idempotency: "write",
         request: post("/messages/media", withoutUndefined({ ...message })),
-        decode: SendReceiptFromBody,
+        decode: decodeSendReceiptBody,
         mediaUrl: message.url
       }).pipe(
         Effect.filterOrFail(

@@ -11,6 +11,7 @@ import {
   ListToolsRequestSchema,
   type Tool as McpTool
 } from "@modelcontextprotocol/sdk/types.js"
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import {
   Cause,
   Context,
@@ -68,7 +69,11 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
 
       const server = new Server(
         { name: options.name, version: options.version },
-        { capabilities: { tools: {} }, ...(options.instructions ? { instructions: options.instructions } : {}) }
+        {
+          capabilities: { tools: {} },
+          ...(options.instructions ? { instructions: options.instructions } : {}),
+          jsonSchemaValidator: noElicitation
+        }
       )
       server.onerror = (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message))
 
@@ -99,7 +104,7 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
               )
             )
           ),
-          Effect.withSpan(`tool ${name}`)
+          Effect.withSpan(`tool ${name}`, { captureStackTrace: false }) // its stack would always be this line
         )
       }
 
@@ -124,7 +129,10 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
         inFlight.add(fiber)
         const cancel = () => fiber.unsafeInterruptAsFork(FiberId.none)
         extra.signal.addEventListener("abort", cancel, { once: true })
-        const exit = await Promise.race([Effect.runPromise(Fiber.await(fiber)), callsStopped])
+        const exit = await Promise.race([
+          new Promise<Exit.Exit<CallToolResult>>((resolve) => fiber.addObserver(resolve)),
+          callsStopped
+        ])
         extra.signal.removeEventListener("abort", cancel)
         inFlight.delete(fiber)
         return exit !== undefined && Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
@@ -146,6 +154,14 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
       yield* Deferred.await(closed)
     })
   )
+
+/**
+ * The SDK validates answers to elicitation requests with this; by default it builds an Ajv instance
+ * (and the bundle would carry Ajv) at every start. This server never asks the user for input.
+ */
+const noElicitation: jsonSchemaValidator = {
+  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: "this server does not elicit input" })
+}
 
 /** Lets calls in flight finish for up to `graceMs`, then stops the rest (they answer that they were stopped). */
 const drain = (inFlight: ReadonlySet<Fiber.RuntimeFiber<CallToolResult>>, graceMs: number, stopCalls: () => void) =>

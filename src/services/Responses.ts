@@ -183,5 +183,29 @@ export const SessionListFromBody = fromBody(Schema.Array(Session), decodeSession
 /** A response body holding a session's QR and/or pairing code. */
 export const SessionQrFromBody = (requestedId: string) => fromBody(SessionQr, (body) => decodeQr(body, requestedId))
 
+/** Decodes a gateway answer's body; the `ParseError` says what was expected. */
+export type BodyDecoder<A> = (body: unknown) => Effect.Effect<A, ParseResult.ParseError>
+
+// The decoders the ChatKazi service runs on every answer. They check what decoding with the schemas
+// above checks, but build no Schema per call: `SessionFromBody(id)` made per call cost more than
+// the rest of a call's decoding, and its error message was the schema's signature, not what was expected.
+const validateSession = ParseResult.validate(Schema.typeSchema(Session))
+const validateSessions = ParseResult.validate(Schema.typeSchema(Schema.Array(Session)))
+const validateQr = ParseResult.validate(Schema.typeSchema(SessionQr))
+
+const checked = <A>(decoded: Effect.Effect<A, ParseResult.ParseIssue>, validate: (value: unknown) => Effect.Effect<A, ParseResult.ParseIssue>) =>
+  decoded.pipe(Effect.flatMap((value) => validate(value)), Effect.mapError(ParseResult.parseError))
+
+export const decodeSessionBody = (fallbackId?: string): BodyDecoder<Session> => (body) =>
+  checked(decodeSession(body, fallbackId), validateSession)
+
+export const decodeSessionListBody: BodyDecoder<ReadonlyArray<Session>> = (body) =>
+  checked(decodeSessionList(body), validateSessions)
+
+export const decodeSessionQrBody = (requestedId: string): BodyDecoder<SessionQr> => (body) =>
+  checked(decodeQr(body, requestedId), validateQr)
+
+export const decodeSendReceiptBody: BodyDecoder<SendReceipt> = (body) => Effect.succeed(decodeReceipt(body))
+
 /** The success body of a send; nothing in it is required. */
 export const SendReceiptFromBody = fromBody(SendReceipt, (body) => Effect.succeed(decodeReceipt(body)))

@@ -1,0 +1,43 @@
+/**
+ * Bundles the `chatkazi-mcp` command (src/main.ts and everything it imports, dependencies
+ * included) into one minified ESM file with no runtime dependencies: the package's `bin`.
+ * Modules loaded with a dynamic `import()` are inlined too and only run when first imported.
+ */
+import { build } from "esbuild"
+import { chmodSync } from "node:fs"
+
+const outfile = "dist/chatkazi-mcp.mjs"
+
+/**
+ * The SDK's Server and Client import their default JSON Schema validator, Ajv (about 140 kB
+ * minified with its formats and URI parser), even when given another one. Our server passes its
+ * own (src/services/McpServer.ts), so the bundle gets a stand-in that fails loudly if anything
+ * ever constructs the default.
+ */
+const withoutAjv = {
+  name: "without-ajv",
+  setup(build) {
+    build.onResolve({ filter: /\/validation\/ajv-provider\.js$/ }, () => ({ path: "ajv-provider", namespace: "without-ajv" }))
+    build.onLoad({ filter: /.*/, namespace: "without-ajv" }, () => ({
+      contents: `export class AjvJsonSchemaValidator {
+        constructor() { throw new Error("chatkazi-mcp is bundled without Ajv: pass a jsonSchemaValidator") }
+      }`
+    }))
+  }
+}
+
+await build({
+  entryPoints: ["src/main.ts"],
+  outfile,
+  bundle: true,
+  minify: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // Bundled CommonJS dependencies (qrcode, pngjs) call `require("zlib")` and friends, which an
+  // ES module does not have: give the bundle one.
+  banner: { js: `import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);` },
+  plugins: [withoutAjv],
+  logLevel: "warning"
+})
+chmodSync(outfile, 0o755)

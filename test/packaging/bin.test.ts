@@ -1,0 +1,150 @@
+/**
+ * What `npx -y chatkazi-mcp` gets: a package of the bundle and the library build only, with no
+ * runtime dependencies, whose `bin` is the bundle and answers MCP over stdio on its own.
+ * `npm test` builds before it tests.
+ */
+import { execFileSync, spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { repoRoot, serverEntry } from "../support/serverEntry.js"
+
+const pkg = JSON.parse(readFileSync(resolve(repoRoot, "package.json"), "utf8")) as {
+  version: string
+  bin: Record<string, string>
+  dependencies?: Record<string, string>
+  peerDependencies: Record<string, string>
+  peerDependenciesMeta: Record<string, { optional?: boolean }>
+}
+
+interface Answer {
+  readonly id?: number
+  readonly result?: any
+  readonly error?: { message: string }
+}
+
+/** Runs `entry`, writes the requests as JSON-RPC lines, and collects the answers until all came. */
+const converse = (entry: string, requests: ReadonlyArray<{ method: string; params?: unknown }>, env: Record<string, string>) =>
+  new Promise<Array<Answer>>((done, fail) => {
+    // Run from an empty directory with no NODE_PATH: the bundle must not need node_modules.
+    const cwd = mkdtempSync(join(tmpdir(), "chatkazi-bin-"))
+    const child = spawn(process.execPath, [entry], { cwd, env: { PATH: process.env.PATH ?? "", ...env } })
+    const answers: Array<Answer> = []
+    let stdout = ""
+    let stderr = ""
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk
+      const lines = stdout.split("\n")
+      stdout = lines.pop()!
+      answers.push(...lines.filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as Answer))
+      if (answers.length === requests.length) child.stdin.end()
+    })
+    child.on("error", fail)
+    child.on("exit", (code) => {
+      rmSync(cwd, { recursive: true, force: true })
+      if (answers.length === requests.length) done(answers)
+      else fail(new Error(`exited with ${code} after ${answers.length} answers: ${stderr}`))
+    })
+    requests.forEach((request, i) => child.stdin.write(JSON.stringify({ jsonrpc: "2.0", id: i + 1, ...request }) + "\n"))
+  })
+
+const initialize = {
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "packaging-test", version: "1" } }
+}
+
+describe("the published package", () => {
+  it("holds the bundle and the library build, nothing else", () => {
+    const [packed] = JSON.parse(
+      execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    ) as Array<{ files: Array<{ path: string }> }>
+    const paths = packed!.files.map((file) => file.path)
+    expect(paths).toContain(pkg.bin["chatkazi-mcp"])
+    expect(paths).toContain("dist/index.js")
+    expect(paths).toContain("dist/index.d.ts")
+    const unexpected = paths.filter((path) =>
+      !(path === "package.json" || path === "README.md" || path === pkg.bin["chatkazi-mcp"] ||
+        /^dist\/.+\.(js|d\.ts)$/.test(path))
+    )
+    expect(unexpected).toEqual([])
+    expect(paths.filter((path) => /\.map$|^src\/|^test\/|^dist\/main\./.test(path))).toEqual([])
+  })
+
+  it("installs no runtime dependencies: the library's are optional peers", () => {
+    expect(pkg.dependencies ?? {}).toEqual({})
+    for (const name of ["effect", "@effect/platform", "@modelcontextprotocol/sdk", "qrcode"]) {
+      expect(pkg.peerDependencies[name]).toBeDefined()
+      expect(pkg.peerDependenciesMeta[name]?.optional).toBe(true)
+    }
+  })
+
+  it("runs the bundle as its bin: one executable file with a node shebang", () => {
+    expect(pkg.bin["chatkazi-mcp"]).toMatch(/\.mjs$/)
+    expect(serverEntry).toBe(resolve(repoRoot, pkg.bin["chatkazi-mcp"]!))
+    expect(readFileSync(serverEntry, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true)
+    expect(statSync(serverEntry).mode & 0o111).not.toBe(0)
+  })
+})
+
+describe("the bundled server, away from node_modules", () => {
+  let gateway: ReturnType<typeof createServer>
+  let baseUrl = ""
+
+  beforeAll(async () => {
+    gateway = createServer((request, response) => {
+      response.setHeader("content-type", "application/json")
+      response.end(JSON.stringify(
+        request.url?.startsWith("/session/qr")
+          ? { success: true, data: { sessionId: "main", status: "qr_ready", qr: "2@packaging-test-payload" } }
+          : { success: true, data: { sessionId: "main", status: "connected" } }
+      ))
+    })
+    await new Promise<void>((listening) => gateway.listen(0, "127.0.0.1", listening))
+    baseUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((closed) => gateway.close(() => closed())))
+
+  it("answers initialize with the package's version, lists the tools and calls one", async () => {
+    const [init, list, status] = await converse(
+      serverEntry,
+      [
+        initialize,
+        { method: "tools/list" },
+        { method: "tools/call", params: { name: "get_session_status", arguments: { sessionId: "main" } } }
+      ],
+      { CHATKAZI_API_KEY: "test-key", CHATKAZI_BASE_URL: baseUrl }
+    )
+    expect(init!.result.serverInfo).toEqual({ name: "chatkazi-mcp", version: pkg.version })
+    expect(list!.result.tools.map((tool: { name: string }) => tool.name)).toContain("send_whatsapp_text")
+    expect(status!.result.isError).toBeUndefined()
+    expect(status!.result.structuredContent).toMatchObject({ sessionId: "main", state: "connected" })
+  })
+
+  it("draws a QR code with the qrcode library it carries inside", async () => {
+    const [, qr] = await converse(
+      serverEntry,
+      [initialize, { method: "tools/call", params: { name: "get_session_qr", arguments: { sessionId: "main" } } }],
+      { CHATKAZI_API_KEY: "test-key", CHATKAZI_BASE_URL: baseUrl }
+    )
+    const image = qr!.result.content.find((part: { type: string }) => part.type === "image")
+    expect(image).toMatchObject({ mimeType: "image/png" })
+    expect(Buffer.from(image.data, "base64").subarray(1, 4).toString()).toBe("PNG")
+  })
+
+  it("reads its version from the package.json beside dist/, wherever the package is installed", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "chatkazi-installed-"))
+    try {
+      mkdirSync(join(copy, "dist"))
+      writeFileSync(join(copy, "package.json"), JSON.stringify({ name: "chatkazi-mcp", version: "9.9.9-test", type: "module" }))
+      writeFileSync(join(copy, "dist/chatkazi-mcp.mjs"), readFileSync(serverEntry))
+      const [init] = await converse(join(copy, "dist/chatkazi-mcp.mjs"), [initialize], { CHATKAZI_API_KEY: "test-key" })
+      expect(init!.result.serverInfo.version).toBe("9.9.9-test")
+    } finally {
+      rmSync(copy, { recursive: true, force: true })
+    }
+  })
+})
