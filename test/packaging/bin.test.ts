@@ -67,7 +67,7 @@ describe("the published package", () => {
     expect(paths).toContain("dist/index.js")
     expect(paths).toContain("dist/index.d.ts")
     const unexpected = paths.filter((path) =>
-      !(path === "package.json" || path === "README.md" || path === pkg.bin["chatkazi-mcp"] ||
+      !(path === "package.json" || path === "README.md" || path === "LICENSE" || path === pkg.bin["chatkazi-mcp"] ||
         /^dist\/.+\.(js|d\.ts)$/.test(path))
     )
     expect(unexpected).toEqual([])
