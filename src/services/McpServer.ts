@@ -140,8 +140,11 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
 
       const closed = yield* Deferred.make<void>()
       const close = () => Deferred.unsafeDone(closed, Exit.void)
-      const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout)
+      const stdout = options.stdout ?? process.stdout
+      const transport = new StdioServerTransport(stdin, stdout)
       transport.onclose = close
+      // A host that closed our stdout (EPIPE) is gone: shut down cleanly instead of crashing.
+      stdout.on("error", close)
       stdin.once("end", close)
       stdin.once("close", close)
       yield* Effect.acquireRelease(
