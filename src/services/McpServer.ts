@@ -108,13 +108,12 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
         )
       }
 
-      const inFlight = new Set<Fiber.RuntimeFiber<CallToolResult>>()
-      // Resolved at shutdown once the grace period is over: calls still running are answered as stopped
-      // at once, without waiting for a send that holds its request open until CHATKAZI_TIMEOUT_MS.
-      let stopCalls = () => {}
-      const callsStopped = new Promise<undefined>((resolve) => {
-        stopCalls = () => resolve(undefined)
-      })
+      // Each call in flight, with the way to answer it as stopped: at shutdown, once the grace period is
+      // over, calls still running are answered at once, without waiting for a send that holds its request
+      // open until CHATKAZI_TIMEOUT_MS. (One long-lived promise raced by every call would keep every
+      // call's result alive.)
+      const inFlight = new Map<Fiber.RuntimeFiber<CallToolResult>, () => void>()
+      const stopCalls = () => inFlight.forEach((stop) => stop())
       server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }))
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const { name, arguments: args, _meta } = request.params
@@ -126,13 +125,12 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
             ))
         }
         const fiber = Runtime.runFork(runtime)(call(name, args, progress))
-        inFlight.add(fiber)
         const cancel = () => fiber.unsafeInterruptAsFork(FiberId.none)
         extra.signal.addEventListener("abort", cancel, { once: true })
-        const exit = await Promise.race([
-          new Promise<Exit.Exit<CallToolResult>>((resolve) => fiber.addObserver(resolve)),
-          callsStopped
-        ])
+        const exit = await new Promise<Exit.Exit<CallToolResult> | undefined>((resolve) => {
+          inFlight.set(fiber, () => resolve(undefined))
+          fiber.addObserver(resolve)
+        })
         extra.signal.removeEventListener("abort", cancel)
         inFlight.delete(fiber)
         return exit !== undefined && Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
@@ -167,14 +165,15 @@ const noElicitation: jsonSchemaValidator = {
 }
 
 /** Lets calls in flight finish for up to `graceMs`, then stops the rest (they answer that they were stopped). */
-const drain = (inFlight: ReadonlySet<Fiber.RuntimeFiber<CallToolResult>>, graceMs: number, stopCalls: () => void) =>
+const drain = (inFlight: ReadonlyMap<Fiber.RuntimeFiber<CallToolResult>, unknown>, graceMs: number, stopCalls: () => void) =>
   Effect.gen(function*() {
     if (inFlight.size === 0) return
     yield* Effect.logInfo(`Shutting down: waiting up to ${graceMs} ms for ${inFlight.size} call(s) in flight`)
     // Interruptible, or the timeout could not end the wait: a finalizer runs uninterruptibly.
-    yield* Fiber.awaitAll([...inFlight]).pipe(Effect.interruptible, Effect.timeoutOption(graceMs))
+    yield* Fiber.awaitAll([...inFlight.keys()]).pipe(Effect.interruptible, Effect.timeoutOption(graceMs))
+    const running = [...inFlight.keys()]
     stopCalls()
-    yield* Effect.forEach([...inFlight], (fiber) => Fiber.interruptFork(fiber), { discard: true })
+    yield* Effect.forEach(running, (fiber) => Fiber.interruptFork(fiber), { discard: true })
     // Let the request handlers write their answers before the transport closes.
     yield* Effect.sleep(20)
   })
