@@ -69,7 +69,8 @@ const qrImages = (qr: string, format: "payload" | "image" | "link"): Effect.Effe
   }
   if (format === "link") return Effect.succeed([])
   return Effect.tryPromise(async () => {
-    const QRCode = await import("qrcode")
+    // qrcode is CommonJS: its `default` (module.exports) is the one shape every loader agrees on.
+    const { default: QRCode } = await import("qrcode")
     const png = await QRCode.toBuffer(qr, { type: "png", errorCorrectionLevel: "M", margin: 2, scale: 6 })
     return [{ mimeType: "image/png", data: png.toString("base64") }]
   }).pipe(
