@@ -1,12 +1,16 @@
 /**
  * Bundles the `chatkazi-mcp` command (src/main.ts and everything it imports, dependencies
- * included) into one minified ESM file with no runtime dependencies: the package's `bin`.
- * Modules loaded with a dynamic `import()` are inlined too and only run when first imported.
+ * included) into one minified ESM entry with no runtime dependencies: the package's `bin`.
+ * What is loaded with a dynamic `import()` (the sandbox, the QR drawing library) goes into
+ * chunks beside it, so a normal start does not compile them: `npm run bench` and a 15-start
+ * comparison measured about 10% less time to the `initialize` answer than with everything inlined.
  */
 import { build } from "esbuild"
-import { chmodSync } from "node:fs"
+import { chmodSync, rmSync } from "node:fs"
 
-const outfile = "dist/chatkazi-mcp.mjs"
+const outdir = "dist"
+const chunks = "dist/chunks"
+const entry = "dist/chatkazi-mcp.mjs"
 
 /**
  * The SDK's Server and Client import their default JSON Schema validator, Ajv (about 140 kB
@@ -26,9 +30,13 @@ const withoutAjv = {
   }
 }
 
+rmSync(chunks, { recursive: true, force: true })
 await build({
-  entryPoints: ["src/main.ts"],
-  outfile,
+  entryPoints: { "chatkazi-mcp": "src/main.ts" },
+  outdir,
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   minify: true,
   platform: "node",
@@ -40,4 +48,4 @@ await build({
   plugins: [withoutAjv],
   logLevel: "warning"
 })
-chmodSync(outfile, 0o755)
+chmodSync(entry, 0o755)

@@ -4,11 +4,11 @@
  * `npm test` builds before it tests.
  */
 import { execFileSync, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { repoRoot, serverEntry } from "../support/serverEntry.js"
 
@@ -68,7 +68,7 @@ describe("the published package", () => {
     expect(paths).toContain("dist/index.d.ts")
     const unexpected = paths.filter((path) =>
       !(path === "package.json" || path === "README.md" || path === "LICENSE" || path === pkg.bin["chatkazi-mcp"] ||
-        /^dist\/.+\.(js|d\.ts)$/.test(path))
+        /^dist\/chunks\/[\w-]+\.mjs$/.test(path) || /^dist\/.+\.(js|d\.ts)$/.test(path))
     )
     expect(unexpected).toEqual([])
     expect(paths.filter((path) => /\.map$|^src\/|^test\/|^dist\/main\./.test(path))).toEqual([])
@@ -141,6 +141,7 @@ describe("the bundled server, away from node_modules", () => {
       mkdirSync(join(copy, "dist"))
       writeFileSync(join(copy, "package.json"), JSON.stringify({ name: "chatkazi-mcp", version: "9.9.9-test", type: "module" }))
       writeFileSync(join(copy, "dist/chatkazi-mcp.mjs"), readFileSync(serverEntry))
+      cpSync(join(dirname(serverEntry), "chunks"), join(copy, "dist/chunks"), { recursive: true })
       const [init] = await converse(join(copy, "dist/chatkazi-mcp.mjs"), [initialize], { CHATKAZI_API_KEY: "test-key" })
       expect(init!.result.serverInfo.version).toBe("9.9.9-test")
     } finally {
