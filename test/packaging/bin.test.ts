@@ -27,11 +27,16 @@ interface Answer {
 }
 
 /** Runs `entry`, writes the requests as JSON-RPC lines, and collects the answers until all came. */
-const converse = (entry: string, requests: ReadonlyArray<{ method: string; params?: unknown }>, env: Record<string, string>) =>
+const converse = (
+  entry: string,
+  requests: ReadonlyArray<{ method: string; params?: unknown }>,
+  env: Record<string, string>,
+  args: ReadonlyArray<string> = []
+) =>
   new Promise<Array<Answer>>((done, fail) => {
     // Run from an empty directory with no NODE_PATH: the bundle must not need node_modules.
     const cwd = mkdtempSync(join(tmpdir(), "chatkazi-bin-"))
-    const child = spawn(process.execPath, [entry], { cwd, env: { PATH: process.env.PATH ?? "", ...env } })
+    const child = spawn(process.execPath, [entry, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env } })
     const answers: Array<Answer> = []
     let stdout = ""
     let stderr = ""
@@ -57,12 +62,17 @@ const initialize = {
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "packaging-test", version: "1" } }
 }
 
+/** The files `npm publish` would ship, as npm itself lists them. */
+const packedPaths = (): ReadonlyArray<string> => {
+  const [packed] = JSON.parse(
+    execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+  ) as Array<{ files: Array<{ path: string }> }>
+  return packed!.files.map((file) => file.path)
+}
+
 describe("the published package", () => {
   it("holds the bundle and the library build, nothing else", () => {
-    const [packed] = JSON.parse(
-      execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
-    ) as Array<{ files: Array<{ path: string }> }>
-    const paths = packed!.files.map((file) => file.path)
+    const paths = packedPaths()
     expect(paths).toContain(pkg.bin["chatkazi-mcp"])
     expect(paths).toContain("dist/index.js")
     expect(paths).toContain("dist/index.d.ts")
@@ -135,15 +145,24 @@ describe("the bundled server, away from node_modules", () => {
     expect(Buffer.from(image.data, "base64").subarray(1, 4).toString()).toBe("PNG")
   })
 
-  it("reads its version from the package.json beside dist/, wherever the package is installed", async () => {
+  it("runs from exactly the files the package ships: version, lazily loaded QR drawing and sandbox", async () => {
     const copy = mkdtempSync(join(tmpdir(), "chatkazi-installed-"))
     try {
-      mkdirSync(join(copy, "dist"))
+      for (const path of packedPaths().filter((path) => path.startsWith("dist/"))) {
+        mkdirSync(dirname(join(copy, path)), { recursive: true })
+        cpSync(join(repoRoot, path), join(copy, path))
+      }
       writeFileSync(join(copy, "package.json"), JSON.stringify({ name: "chatkazi-mcp", version: "9.9.9-test", type: "module" }))
-      writeFileSync(join(copy, "dist/chatkazi-mcp.mjs"), readFileSync(serverEntry))
-      cpSync(join(dirname(serverEntry), "chunks"), join(copy, "dist/chunks"), { recursive: true })
-      const [init] = await converse(join(copy, "dist/chatkazi-mcp.mjs"), [initialize], { CHATKAZI_API_KEY: "test-key" })
+      const bin = join(copy, pkg.bin["chatkazi-mcp"]!)
+      const [init, qr] = await converse(
+        bin,
+        [initialize, { method: "tools/call", params: { name: "get_session_qr", arguments: { sessionId: "main" } } }],
+        { CHATKAZI_API_KEY: "test-key", CHATKAZI_BASE_URL: baseUrl }
+      )
       expect(init!.result.serverInfo.version).toBe("9.9.9-test")
+      expect(qr!.result.content.map((part: { type: string }) => part.type)).toEqual(["text", "image"])
+      const sandbox = await converse(bin, [initialize, { method: "tools/list" }], {}, ["--sandbox"])
+      expect(sandbox[1]!.result.tools.map((tool: { name: string }) => tool.name)).toContain("sandbox_messages")
     } finally {
       rmSync(copy, { recursive: true, force: true })
     }
