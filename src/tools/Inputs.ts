@@ -24,13 +24,15 @@ export const OptionalSessionId = Schema.optionalWith(
 
 /**
  * The recipient's number in international format. People and clients write numbers in many ways,
- * so `+`, spaces, dashes, dots and brackets are removed; what remains must be 8 to 15 digits.
+ * so a leading `+`, spaces, dashes, brackets and dots between digit groups ("254.712.345.678") are
+ * removed; what remains must be 8 to 15 digits. A single dot reads as a decimal point: "254712345678.0"
+ * from a spreadsheet would otherwise become 2547123456780, someone else's number.
  */
 export const Recipient = Schema.transformOrFail(Schema.Union(Schema.String, Schema.Number), Schema.String, {
   strict: true,
   decode: (raw, _, ast) => {
     const text = String(raw).trim()
-    const digits = text.replace(/^\+/, "").replace(/[\s\-.()]/g, "")
+    const digits = text.split(".").length === 2 ? text : text.replace(/^\+/, "").replace(/[\s\-.()]/g, "")
     const refuse = (why: string) => ParseResult.fail(new ParseResult.Type(ast, raw, why))
     // A JSON number must be a whole positive number: 254712345678.5 would otherwise lose its
     // dot and become 2547123456785, someone else's number.

@@ -65,6 +65,8 @@ it.layer(toolLayer({ sessions: { default: "connected" } }))("send_whatsapp_text:
     ["1234567890123456", "has 16 digits"],
     [2.5e15, "has 16 digits"],
     [254712345678.5, "not a phone number"],
+    ["254712345678.0", "not a phone number"],
+    ["+254 712 345 678.5", "not a phone number"],
     [-254712345678, "not a phone number"],
     ["254 712 345 678 ext 2", "not a phone number"]
   ] as const)("%j is refused (%s) and nothing reaches the gateway", ([to, why]) =>
