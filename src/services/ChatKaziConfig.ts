@@ -31,11 +31,17 @@ export class ChatKaziConfig extends Context.Tag("chatkazi-mcp/ChatKaziConfig")<C
     ChatKaziConfig,
     Effect.gen(function*() {
       const apiKey = yield* setting("CHATKAZI_API_KEY", Config.option(Config.redacted("CHATKAZI_API_KEY")))
-      if (Option.isNone(apiKey) || Redacted.value(apiKey.value).trim() === "") {
-        return yield* new MissingApiKey()
+      const key = Option.isNone(apiKey) ? "" : Redacted.value(apiKey.value).trim()
+      if (key === "") return yield* new MissingApiKey()
+      // A header cannot carry these, and the HTTP client's complaint would quote the key back.
+      if (/[\s\x00-\x1f\x7f]/.test(key)) {
+        return yield* new InvalidConfig({
+          setting: "CHATKAZI_API_KEY",
+          problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
+        })
       }
       return {
-        apiKey: apiKey.value,
+        apiKey: Redacted.make(key),
         baseUrl: yield* setting(
           "CHATKAZI_BASE_URL",
           Config.string("CHATKAZI_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))

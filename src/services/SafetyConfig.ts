@@ -2,7 +2,7 @@
  * The guards that protect the user's WhatsApp number, read from the environment.
  */
 import { Config, Context, Effect, Layer, Option } from "effect"
-import type { InvalidConfig } from "../errors/ChatKaziError.js"
+import { InvalidConfig } from "../errors/ChatKaziError.js"
 import { nonNegativeInt, positiveInt, setting } from "./ChatKaziConfig.js"
 
 export interface SafetySettings {
@@ -26,7 +26,7 @@ export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<Safet
         allowedRecipients: yield* setting(
           "CHATKAZI_ALLOWED_RECIPIENTS",
           Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
-        ).pipe(Effect.map(Option.map(parseAllowlist)), Effect.map(Option.filter((list) => list.length > 0))),
+        ).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: parseAllowlist }))),
         readOnly: yield* setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false)))
       }
     })
@@ -42,12 +42,26 @@ export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<Safet
     })
 }
 
-const parseAllowlist = (raw: string): ReadonlyArray<string> =>
-  raw.split(",").map((entry) => {
-    const trimmed = entry.trim()
-    const wildcard = trimmed.endsWith("*")
-    return trimmed.replace(/\D/g, "") + (wildcard ? "*" : "")
-  }).filter((entry) => entry !== "" && entry !== "*")
+/**
+ * Numbers and `prefix*` entries. An entry that is not a number fails the whole setting: silently
+ * dropping it could leave an empty list, which would mean "anyone" — the guard failing open. A lone
+ * `*` (or a blank value) says "anyone" explicitly.
+ */
+const parseAllowlist = (raw: string): Effect.Effect<Option.Option<ReadonlyArray<string>>, InvalidConfig> => {
+  const entries = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
+  if (entries.includes("*")) return Effect.succeedNone
+  const bad = entries.find((entry) => !/^\+?[\d\s\-()]*\d[\d\s\-()]*\*?$/.test(entry))
+  if (bad !== undefined) {
+    return Effect.fail(
+      new InvalidConfig({
+        setting: "CHATKAZI_ALLOWED_RECIPIENTS",
+        problem: `"${bad}" is not a phone number or a prefix ending in * (e.g. 254712345678,2547*)`
+      })
+    )
+  }
+  const list = entries.map((entry) => entry.replace(/\D/g, "") + (entry.endsWith("*") ? "*" : ""))
+  return Effect.succeed(list.length === 0 ? Option.none() : Option.some(list))
+}
 
 export const isAllowedRecipient = (allowlist: ReadonlyArray<string>, to: string): boolean =>
   allowlist.some((entry) => entry.endsWith("*") ? to.startsWith(entry.slice(0, -1)) : to === entry)

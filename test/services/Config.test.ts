@@ -78,6 +78,22 @@ describe("ChatKaziConfig.layer", () => {
       expect(error.guidance).not.toContain("ck_live_abc")
     }))
 
+  it.effect("a key pasted with a trailing newline is trimmed", () =>
+    Effect.gen(function*() {
+      const settings = yield* loadChatKaziConfig({ CHATKAZI_API_KEY: "  ck_live_abc\n" })
+      expect(Redacted.value(settings.apiKey)).toBe("ck_live_abc")
+    }))
+
+  it.effect.each(["ck_SECRET\ntail", "ck SECRET", "ck\u0000SECRET"])(
+    "a key with an inner space, line break or control character (%j) is InvalidConfig that does not quote it",
+    (key) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(loadChatKaziConfig({ CHATKAZI_API_KEY: key }))
+        expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_API_KEY" })
+        expect(error.guidance).not.toContain("SECRET")
+      })
+  )
+
   it.effect("valid numbers are read, and 0 retries or 0 backoff are allowed", () =>
     Effect.gen(function*() {
       const settings = yield* loadChatKaziConfig({
@@ -121,6 +137,15 @@ describe("SafetyConfig.layer", () => {
       })
       expect(settings.allowedRecipients).toStrictEqual(Option.some(["254712345678", "254711*", "4420*"]))
     }))
+
+  it.effect.each(["none", "my-number", "254712345678, my wife", "2547*, x*"])(
+    "an allowlist with an entry that is not a number (%j) is InvalidConfig, never \"anyone\"",
+    (raw) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(loadSafetyConfig({ CHATKAZI_ALLOWED_RECIPIENTS: raw }))
+        expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_ALLOWED_RECIPIENTS" })
+      })
+  )
 
   it.effect.each(["", " ", " , ,", "*"])("an allowlist of %j allows anyone", (raw) =>
     Effect.gen(function*() {
