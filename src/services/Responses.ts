@@ -164,31 +164,12 @@ export const mentionsFailedDownload = (message: string | undefined): boolean =>
   /\b0 ?bytes?\b|\bempty (file|media)\b|\b(download|fetch)(ing)?\b.*\b(fail|error|could ?n[o']t|unable)|\b(fail|error|could ?n[o']t|unable)\w*\b.*\b(download|fetch)/i
     .test(message)
 
-const fromBody = <A extends object>(
-  target: Schema.Schema<A, any>,
-  decode: (body: unknown) => Effect.Effect<A, ParseResult.ParseIssue>
-) =>
-  Schema.transformOrFail(Schema.Unknown, Schema.typeSchema(target), {
-    strict: true,
-    decode,
-    encode: ParseResult.succeed
-  })
-
-/** A response body holding one session; `fallbackId` names it when the body does not. */
-export const SessionFromBody = (fallbackId?: string) => fromBody(Session, (body) => decodeSession(body, fallbackId))
-
-/** A response body holding the account's sessions. */
-export const SessionListFromBody = fromBody(Schema.Array(Session), decodeSessionList)
-
-/** A response body holding a session's QR and/or pairing code. */
-export const SessionQrFromBody = (requestedId: string) => fromBody(SessionQr, (body) => decodeQr(body, requestedId))
-
 /** Decodes a gateway answer's body; the `ParseError` says what was expected. */
 export type BodyDecoder<A> = (body: unknown) => Effect.Effect<A, ParseResult.ParseError>
 
-// The decoders the ChatKazi service runs on every answer. They check what decoding with the schemas
-// above checks, but build no Schema per call: `SessionFromBody(id)` made per call cost more than
-// the rest of a call's decoding, and its error message was the schema's signature, not what was expected.
+// The decoders the ChatKazi service runs on every answer: a tolerant reading of the body, then a
+// check against the schema above. The validators are built once, not per call (building a Schema per
+// call cost more than the rest of a call's decoding).
 const validateSession = ParseResult.validate(Schema.typeSchema(Session))
 const validateSessions = ParseResult.validate(Schema.typeSchema(Schema.Array(Session)))
 const validateQr = ParseResult.validate(Schema.typeSchema(SessionQr))
@@ -206,6 +187,3 @@ export const decodeSessionQrBody = (requestedId: string): BodyDecoder<SessionQr>
   checked(decodeQr(body, requestedId), validateQr)
 
 export const decodeSendReceiptBody: BodyDecoder<SendReceipt> = (body) => Effect.succeed(decodeReceipt(body))
-
-/** The success body of a send; nothing in it is required. */
-export const SendReceiptFromBody = fromBody(SendReceipt, (body) => Effect.succeed(decodeReceipt(body)))
