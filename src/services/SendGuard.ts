@@ -39,6 +39,8 @@ export class SendGuard extends Context.Tag("chatkazi-mcp/SendGuard")<SendGuard, 
 
 interface Delivery {
   readonly sentAt: number
+  /** When the gateway's answer (or its absence) was settled; the duplicate window counts from here. */
+  settledAt: number | undefined
   readonly result: Deferred.Deferred<SendReceipt, ChatKaziError>
 }
 
@@ -52,9 +54,12 @@ export function makeSendGuard(settings: SafetySettings): SendGuardApi {
   const sentAtBySession = new Map<string, Array<number>>()
   const dedupeMs = settings.dedupeWindowSeconds * 1000
 
+  // The window counts from when a send settled, never from when it started: a send that timed out after
+  // CHATKAZI_TIMEOUT_MS (30 s, as long as the default window) must still block its repeat, and one still
+  // in flight is never forgotten.
   const forget = (now: number) => {
     for (const [key, delivery] of recent) {
-      if (now - delivery.sentAt >= dedupeMs) recent.delete(key)
+      if (delivery.settledAt !== undefined && now - delivery.settledAt >= dedupeMs) recent.delete(key)
     }
   }
 
@@ -93,16 +98,20 @@ export function makeSendGuard(settings: SafetySettings): SendGuardApi {
         }
         yield* admitPace(message.sessionId, now)
         const result = yield* Deferred.make<SendReceipt, ChatKaziError>()
-        if (dedupeMs > 0) recent.set(key, { sentAt: now, result })
+        const entry: Delivery = { sentAt: now, settledAt: undefined, result }
+        if (dedupeMs > 0) recent.set(key, entry)
         // The delivery runs on a fiber of its own, interruptible there: a caller that goes away (a cancel)
         // does not cut a send half-way, yet the request's own CHATKAZI_TIMEOUT_MS can still stop it,
         // which a timeout cannot do inside this uninterruptible region.
         const delivery = yield* deliver.pipe(
-          Effect.onExit((exit) => {
-            // A send that may have been delivered stays remembered, so a repeat cannot deliver it twice.
-            if (Exit.isFailure(exit) && !isUncertain(exit)) recent.delete(key)
-            return Deferred.done(result, exit)
-          }),
+          Effect.onExit((exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (settledAt) => {
+              entry.settledAt = settledAt
+              // A send that may have been delivered stays remembered, so a repeat cannot deliver it twice.
+              if (Exit.isFailure(exit) && !isUncertain(exit)) recent.delete(key)
+              return Deferred.done(result, exit)
+            })
+          ),
           Effect.interruptible,
           Effect.forkDaemon
         )

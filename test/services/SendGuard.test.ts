@@ -124,6 +124,39 @@ describe("SendGuard.once: repeated sends", () => {
       expect(outbox.delivered).toEqual(["after the window"])
     }))
 
+  it.effect("the window counts from when a send settled: a repeat right after a 30 s timeout sends nothing", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const outbox = makeOutbox()
+      const timesOut = Effect.zipRight(
+        Effect.sleep("30 seconds"),
+        Effect.fail(new DeliveryUncertain({ operation: "send_whatsapp_text", reason: "no answer within 30000 ms" }))
+      )
+      const first = yield* Effect.fork(Effect.flip(guard.once(message("hi"), timesOut)))
+      yield* TestClock.adjust("30 seconds")
+      expect((yield* Fiber.join(first))._tag).toBe("DeliveryUncertain")
+      yield* TestClock.adjust("1 second")
+      const repeat = yield* Effect.flip(guard.once(message("hi"), outbox.deliver("repeat")))
+      expect(repeat).toMatchObject({ _tag: "DeliveryUncertain", repeated: true })
+      expect(outbox.delivered).toEqual([])
+    }))
+
+  it.effect("a send still in flight past the window is not forgotten: its repeat waits for it", () =>
+    Effect.gen(function*() {
+      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(guard.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("first"))))
+      yield* TestClock.adjust("45 seconds")
+      const repeat = yield* Effect.fork(guard.once(message("hi"), outbox.deliver("repeat")))
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(first)
+      const repeated = yield* Fiber.join(repeat)
+      expect(outbox.delivered).toEqual(["first"])
+      expect(repeated.duplicateOf).toBeDefined()
+    }))
+
   it.effect("two identical sends at the same time deliver once and both get the receipt", () =>
     Effect.gen(function*() {
       const guard = makeSendGuard(SafetyConfig.make())
