@@ -65,7 +65,11 @@ const checkMedia = (client: HttpClient.HttpClient, raw: string, options: ProbeOp
           Effect.fail(unreachable(`its server could not be reached (${describe(error.cause) ?? error.reason})`)))
       )
     const head = yield* ask(HttpClientRequest.head(url))
-    const answer = head.status < 300 ? head : yield* ask(HttpClientRequest.get(url, { headers: { range: "bytes=0-0" } }))
+    // Some servers answer HEAD for dynamic files with an error or a length of 0: only a GET of the
+    // first byte settles either.
+    const answer = head.status < 300 && head.size !== 0
+      ? head
+      : yield* ask(HttpClientRequest.get(url, { headers: { range: "bytes=0-0" } }))
     if (answer.size === 0) return yield* new EmptyMedia({ url: raw, message: undefined })
     if (answer.status >= 400) return yield* unreachable(`its server answered HTTP ${answer.status}`)
     return {

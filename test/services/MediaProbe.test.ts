@@ -142,12 +142,23 @@ describe("MediaProbe.layer: asking the file's server", () => {
       expect(error).toMatchObject({ _tag: "MediaUnreachable", url: FILE, reason: "its server answered HTTP 404" })
     }))
 
-  it.effect("a file of 0 bytes is EmptyMedia", () =>
+  it.effect("a file of 0 bytes (HEAD says so, the ranged GET confirms) is EmptyMedia", () =>
     Effect.gen(function*() {
-      const fake = makeFakeHttp().route("HEAD", PATH, respond(200, "", { "content-type": "image/jpeg", "content-length": "0" }))
+      const fake = makeFakeHttp()
+        .route("HEAD", PATH, respond(200, "", { "content-type": "image/jpeg", "content-length": "0" }))
+        .route("GET", PATH, respond(200, "", { "content-type": "image/jpeg", "content-length": "0" }))
       const error = yield* Effect.flip((yield* probeWith(fake)).check(FILE))
       expect(error).toMatchObject({ _tag: "EmptyMedia", url: FILE })
       expect(error.guidance).toContain("0 bytes")
+      expect(fake.requests.map((r) => r.method)).toEqual(["HEAD", "GET"])
+    }))
+
+  it.effect("a HEAD that says 0 bytes for a file that has some (a dynamic server) is not refused", () =>
+    Effect.gen(function*() {
+      const fake = makeFakeHttp()
+        .route("HEAD", PATH, respond(200, "", { "content-type": "image/jpeg", "content-length": "0" }))
+        .route("GET", PATH, respond(206, "x", { "content-type": "image/jpeg", "content-range": "bytes 0-0/5000" }))
+      expect(yield* (yield* probeWith(fake)).check(FILE)).toStrictEqual({ mimetype: "image/jpeg", size: 5_000 })
     }))
 
   it.effect("an empty file seen through a ranged GET (416, */0) is EmptyMedia", () =>
