@@ -113,8 +113,10 @@ const makeChatKazi = (
     attempt(call.request).pipe(
       Effect.retry(retryPolicy(config, call.idempotency)),
       Effect.flatMap((body) => Effect.mapError(call.decode(body), unexpectedAnswer)),
+      // Only a refusal or a gateway failure can be about the download: a 401, 402, 404 or 409 keeps
+      // its own guidance even when its text mentions fetching something.
       Effect.mapError((error) =>
-        call.mediaUrl !== undefined && "message" in error && error._tag !== "Transport" &&
+        call.mediaUrl !== undefined && (error._tag === "InvalidRequest" || error._tag === "UpstreamUnavailable") &&
           mentionsFailedDownload(error.message)
           ? new EmptyMedia({ url: call.mediaUrl, message: error.message })
           : error

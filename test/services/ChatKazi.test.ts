@@ -605,6 +605,17 @@ describe("ChatKazi media sends", () => {
       expect(fake.requests).toHaveLength(1)
     }))
 
+  it.effect.each([
+    [404, { message: "Failed to fetch session default" }, "NotFound"],
+    [402, { message: "Plan limit: unable to download more media this month" }, "LimitReached"],
+    [401, { error: "Could not fetch API key" }, "Unauthorized"]
+  ] as const)("HTTP %i keeps its own meaning even when its text mentions fetching (%j)", ([status, body, tag]) =>
+    Effect.gen(function*() {
+      const fake = makeFakeHttp().route("POST", `${API}/messages/media`, respond(status, body))
+      const error = yield* Effect.flip((yield* liveChatKazi(fake)).sendMedia(media))
+      expect(error._tag).toBe(tag)
+    }))
+
   it.effect("a 400 about something else stays InvalidRequest", () =>
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("POST", `${API}/messages/media`, respond(400, { message: "invalid recipient" }))
