@@ -175,10 +175,12 @@ export class DeliveryUncertain extends Schema.TaggedError<DeliveryUncertain>()("
         "check with the recipient first; if it really did not arrive, it can be sent again once " +
         "CHATKAZI_DEDUPE_WINDOW_SECONDS has passed."
     }
-    return `The ${this.operation} request reached ChatKazi but no clear answer came back (${this.reason}), so ` +
-      "it may or may not have taken effect. It was deliberately not retried: a second attempt could send the " +
-      "same WhatsApp message twice. Do not call it again blindly; tell the user, and check first (ask the " +
-      "recipient or look at the phone, or call get_session_status for session changes)."
+    const what = `The ${this.operation} request reached ChatKazi but no clear answer came back (${this.reason}), so ` +
+      "it may or may not have taken effect. It was deliberately not retried"
+    return this.operation.startsWith("send_")
+      ? `${what}: a second attempt could send the same WhatsApp message twice. Do not call it again blindly; ` +
+        "tell the user, and check first (ask the recipient, or look at the phone)."
+      : `${what}. Do not call it again blindly: call get_session_status to see what state the session is in now.`
   }
 }
 

@@ -177,6 +177,9 @@ describe("faults at the gateway", () => {
       gateway.setDefault("POST", "/session/logout", { status: 200, body: "<html>Login to continue</html>" })
       const text = expectError(await server.call("logout_session", { sessionId: "shtml" }))
       expect(text).toMatch(UNCERTAIN)
+      // A session change has no recipient to ask: the model is sent to the session's state instead.
+      expect(text).toContain("get_session_status")
+      expect(text).not.toContain("recipient")
       expect(gateway.count("POST", "/session/logout")).toBe(1)
     })
 
