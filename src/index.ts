@@ -1,7 +1,8 @@
 /**
  * chatkazi-mcp as a library: the ChatKazi service and its layers, the typed errors, the tools
  * (definitions and programs), the stdio MCP server, and the sandbox (a ChatKazi simulator with its
- * HTTP app, in-process client and server layers), to compose into other Effect apps and their tests.
+ * HTTP app and in-process client layers), to compose into other Effect apps and their tests. The
+ * simulator's standalone socket server stays with the command: it needs @effect/platform-node.
  */
 export * from "./errors/ChatKaziError.js"
 export * from "./sandbox/MediaRules.js"
@@ -11,7 +12,6 @@ export * from "./sandbox/SandboxHttpClient.js"
 export * from "./sandbox/SandboxMediaProbe.js"
 export { sandboxMessages } from "./sandbox/sandboxMessages.js"
 export { SANDBOX_NOTICE, serveSandbox, type SandboxModeOptions } from "./sandbox/SandboxMode.js"
-export * from "./sandbox/SandboxServer.js"
 export * from "./sandbox/Simulator.js"
 export * from "./sandbox/SimulatorApp.js"
 export * from "./services/ChatKazi.js"

@@ -92,6 +92,30 @@ describe("the published package", () => {
     }
   })
 
+  it("the library entry imports no package but its declared peers (and Node's own)", async () => {
+    const { build } = await import("esbuild")
+    const imported = new Set<string>()
+    await build({
+      entryPoints: [resolve(repoRoot, "dist/index.js")],
+      bundle: true,
+      write: false,
+      platform: "node",
+      format: "esm",
+      logLevel: "silent",
+      plugins: [{
+        name: "record-packages",
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            imported.add(args.path.startsWith("@") ? args.path.split("/").slice(0, 2).join("/") : args.path.split("/")[0]!)
+            return { path: args.path, external: true }
+          })
+        }
+      }]
+    })
+    const undeclared = [...imported].filter((name) => !name.startsWith("node:") && !(name in pkg.peerDependencies))
+    expect(undeclared).toEqual([])
+  })
+
   it("runs the bundle as its bin: one executable file with a node shebang", () => {
     expect(pkg.bin["chatkazi-mcp"]).toMatch(/\.mjs$/)
     expect(serverEntry).toBe(resolve(repoRoot, pkg.bin["chatkazi-mcp"]!))
