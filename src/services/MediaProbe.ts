@@ -41,18 +41,25 @@ interface ProbeOptions {
   readonly timeoutMs: number
 }
 
+/** The reasons to refuse a media link without requesting it: not http(s), credentials, a private host. */
+export const precheckMediaUrl = (raw: string, allowPrivate: boolean): Effect.Effect<URL, MediaUnreachable> => {
+  const unreachable = (reason: string) => Effect.fail(new MediaUnreachable({ url: raw, reason }))
+  if (!URL.canParse(raw)) return unreachable("it is not a URL")
+  const url = new URL(raw)
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return unreachable(`only http and https links can be sent, not ${url.protocol}`)
+  }
+  if (url.username || url.password) return unreachable("it carries a user name or password")
+  if (!allowPrivate && isPrivateHost(url.hostname)) {
+    return unreachable(`${url.hostname} is a private or local address that ChatKazi cannot reach`)
+  }
+  return Effect.succeed(url)
+}
+
 const checkMedia = (client: HttpClient.HttpClient, raw: string, options: ProbeOptions) =>
   Effect.gen(function*() {
     const unreachable = (reason: string) => new MediaUnreachable({ url: raw, reason })
-    if (!URL.canParse(raw)) return yield* unreachable("it is not a URL")
-    const url = new URL(raw)
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      return yield* unreachable(`only http and https links can be sent, not ${url.protocol}`)
-    }
-    if (url.username || url.password) return yield* unreachable("it carries a user name or password")
-    if (!options.allowPrivate && isPrivateHost(url.hostname)) {
-      return yield* unreachable(`${url.hostname} is a private or local address that ChatKazi cannot reach`)
-    }
+    const url = yield* precheckMediaUrl(raw, options.allowPrivate)
     const ask = (request: HttpClientRequest.HttpClientRequest) =>
       client.execute(request).pipe(
         Effect.map(factsOf),
