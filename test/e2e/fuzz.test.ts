@@ -77,7 +77,7 @@ const validTo: Valid<string> = fc.oneof(
         let written = digits
         for (const [at, sep] of [...cuts].sort((a, b) => b[0] - a[0])) written = written.slice(0, at) + sep + written.slice(at)
         return [`${before}${plus ? "+" : ""}${written}${after}`, digits] as const
-      })
+      }).filter(([written]) => written.split(".").length !== 2) // a single dot reads as a decimal point
     )
   }),
   // A JSON number, as some clients send it.
@@ -88,6 +88,7 @@ const invalidTo = fc.oneof(
   fc.stringMatching(/^[1-9][0-9]{0,6}$/), // too short
   fc.stringMatching(/^[1-9][0-9]{15,24}$/), // too long
   fc.stringMatching(/^0[0-9]{7,14}$/), // local or 00-prefixed
+  fc.stringMatching(/^[1-9][0-9]{7,13}\.[0-9]$/), // a spreadsheet decimal: 254712345678.0
   fc.stringMatching(/^[1-9][0-9]{7,12}[a-zA-Z#*][0-9]{0,2}$/), // a letter or symbol inside
   fc.constantFrom("٢٥٤٧١٢٣٤٥٦٧٨", "２５４７１２３４５６７８", "+", "", "++254712345678", "254712345678;rm"),
   blank,
