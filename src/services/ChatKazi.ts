@@ -3,8 +3,9 @@
  * retry policy each endpoint's idempotency allows. The only module that speaks to the gateway.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
-import { Clock, Context, Duration, Effect, Layer, type ParseResult, Redacted, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, type ParseResult, Redacted, Schedule } from "effect"
 import {
   type ChatKaziError,
   DeliveryUncertain,
@@ -100,9 +101,15 @@ const makeChatKazi = (
   const attempt = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<unknown, GatewayFailure | Timeout | Transport> =>
     client.execute(request).pipe(
       Effect.flatMap((response) =>
-        Effect.map(response.text, (body) => ({ status: response.status, body, retryAfter: response.headers["retry-after"] }))
+        Effect.map(response.text, (body) => ({
+          status: response.status,
+          body,
+          retryAfter: response.headers["retry-after"],
+          location: response.headers["location"]
+        }))
       ),
       Effect.scoped,
+      withoutRedirects,
       Effect.mapError(toTransport),
       Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }),
       Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
@@ -190,6 +197,18 @@ const makeChatKazi = (
       )
   })
 }
+
+/**
+ * fetch follows redirects, and a cross-origin redirect keeps custom headers such as x-api-key. Asked
+ * not to, the fetch client hands the 3xx back, and GatewayResponse reports it. (Other HttpClients
+ * ignore this setting.)
+ */
+const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    }))
 
 const withoutUndefined = (fields: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))

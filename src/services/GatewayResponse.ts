@@ -4,6 +4,7 @@
 import { Either } from "effect"
 import {
   Conflict,
+  InvalidConfig,
   InvalidRequest,
   LimitReached,
   NotFound,
@@ -14,6 +15,7 @@ import {
 import { gatewayMessage } from "./Responses.js"
 
 export type GatewayFailure =
+  | InvalidConfig
   | Unauthorized
   | LimitReached
   | Conflict
@@ -26,11 +28,23 @@ export interface GatewayAnswer {
   readonly status: number
   readonly body: string
   readonly retryAfter?: string | undefined
+  readonly location?: string | undefined
 }
 
 export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Either<unknown, GatewayFailure> => {
   const json = parseJson(answer.body)
   const { status } = answer
+  if (status >= 300 && status < 400) {
+    // Redirects are not followed: the x-api-key header would go along to wherever they point.
+    return Either.left(
+      new InvalidConfig({
+        setting: "CHATKAZI_BASE_URL",
+        problem: `the gateway answered with a redirect (HTTP ${status}${answer.location ? ` to ${answer.location}` : ""}), ` +
+          "which this server does not follow so the API key goes nowhere else; set it to the address the gateway " +
+          "really answers on (https, with the /api/v1 path)"
+      })
+    )
+  }
   const message = Either.isRight(json) ? gatewayMessage(json.right) : undefined
   if (status >= 200 && status < 300) {
     if (Either.isLeft(json)) return Either.left(notJson(answer.body))
