@@ -13,6 +13,16 @@ const NonBlank = Schema.String.pipe(
   Schema.filter((s) => s.length <= 128 || "must be at most 128 characters", { jsonSchema: { maxLength: 128 } })
 )
 
+/**
+ * The input of a tool without arguments. `Schema.Struct({})` would accept any object (its JSON Schema
+ * is an `anyOf` that MCP clients reject); a record of nothing refuses each extra key by name and lists
+ * as a plain empty object schema.
+ */
+export const NoArguments = Schema.Record({
+  key: Schema.String,
+  value: Schema.Never.annotations({ message: () => "is unexpected: this tool takes no arguments" })
+})
+
 export const SessionId = NonBlank.annotations({ description: sessionIdText })
 
 /** A session id that may be left out: the account's `default` session is meant then. */

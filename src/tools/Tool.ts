@@ -46,11 +46,6 @@ export const defineTool = <I, IE, O, OE, R>(tool: Tool<I, IE, O, OE, R>): Tool<I
 /** An object schema as MCP wants it: `type: "object"` at the top, no `$schema`. */
 export const objectJsonSchema = (schema: Schema.Schema.Any): { type: "object"; [key: string]: unknown } => {
   const { $schema: _, ...json } = JSONSchema.make(schema) as unknown as Record<string, unknown>
-  if (json.properties === undefined && Array.isArray(json.anyOf)) {
-    // `Schema.Struct({})` comes out as `{ $id, anyOf: [object, array] }`, which MCP clients reject; it
-    // means "no arguments", and the decoder refuses extra ones.
-    return { type: "object", properties: {}, additionalProperties: false }
-  }
   return { ...json, type: "object", properties: json.properties ?? {} }
 }
 

@@ -1,5 +1,6 @@
 import { Effect, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
+import { NoArguments } from "./Inputs.js"
 import { describeSession, SessionView, viewSession } from "./SessionView.js"
 import { defineTool } from "./Tool.js"
 
@@ -9,7 +10,7 @@ export const listSessions = defineTool({
   description:
     "List every WhatsApp session (instance) on the ChatKazi account with its state and the next step for it. " +
     "Use it to find session ids and to see which sessions can send messages (state connected).",
-  input: Schema.Struct({}),
+  input: NoArguments,
   output: Schema.Struct({ count: Schema.Number, sessions: Schema.Array(SessionView) }),
   annotations: { readOnlyHint: true, openWorldHint: true },
   run: () =>

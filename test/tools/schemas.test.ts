@@ -107,7 +107,7 @@ describe("tool JSON Schemas", () => {
   })
 
   it("a tool without arguments lists an empty object schema", () => {
-    expect(objectJsonSchema(listSessions.input)).toStrictEqual({ type: "object", properties: {}, additionalProperties: false })
+    expect(objectJsonSchema(listSessions.input)).toStrictEqual({ type: "object", required: [], properties: {}, additionalProperties: false })
   })
 
   it("outputs require what every result carries", () => {

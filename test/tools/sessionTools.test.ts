@@ -59,6 +59,16 @@ describe("list_sessions", () => {
       expect((yield* ChatKaziTest).calls.map((c) => c.operation)).toEqual(["listSessions"])
     }).pipe(gateway({})))
 
+  it.effect("arguments it does not take are refused by name, and nothing is asked of the gateway", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(callTool(listSessions, { sessionId: "default", limit: 5 }))
+      expect(problemsOf(error)).toEqual([
+        "sessionId: is unexpected: this tool takes no arguments",
+        "limit: is unexpected: this tool takes no arguments"
+      ])
+      expect((yield* ChatKaziTest).calls).toEqual([])
+    }).pipe(gateway({})))
+
   it.effect("a rejected key tells the model it is a CHATKAZI_API_KEY problem", () =>
     Effect.gen(function*() {
       ;(yield* ChatKaziTest).failNext("listSessions", new Unauthorized({ status: 401, message: "Invalid API key" }))
