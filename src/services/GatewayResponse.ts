@@ -12,7 +12,7 @@ import {
   Unauthorized,
   UpstreamUnavailable
 } from "../errors/ChatKaziError.js"
-import { gatewayMessage } from "./Responses.js"
+import { gatewayMessage, isFields } from "./Responses.js"
 
 export type GatewayFailure =
   | InvalidConfig
@@ -49,7 +49,7 @@ export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Eith
   if (status >= 200 && status < 300) {
     if (Either.isLeft(json)) return Either.left(notJson(answer.body))
     // An envelope that says it failed is a refusal, whatever the status: never report it as done.
-    if (isObject(json.right) && json.right.success === false) return Either.left(new InvalidRequest({ status, message }))
+    if (isFields(json.right) && json.right.success === false) return Either.left(new InvalidRequest({ status, message }))
     return Either.right(json.right)
   }
   if (status === 401 || status === 403) return Either.left(new Unauthorized({ status, message }))
@@ -65,9 +65,6 @@ export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Eith
   }
   return Either.left(new InvalidRequest({ status, message }))
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const parseJson = (body: string): Either.Either<unknown, undefined> => {
   if (body.trim() === "") return Either.right({})

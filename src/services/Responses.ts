@@ -41,7 +41,8 @@ const QR_FIELDS = ["qr", "qrCode", "qr_code", "qrcode", "link", "url"] as const
 const PAIRING_FIELDS = ["pairingCode", "pairing_code", "code"] as const
 const MESSAGE_ID_FIELDS = ["messageId", "message_id", "id"] as const
 
-const isFields = (value: unknown): value is Fields =>
+/** A JSON object (not an array, not null). */
+export const isFields = (value: unknown): value is Fields =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** The payload of `{ success, data }`, or the body itself when it has no envelope. */
