@@ -15,6 +15,7 @@ import {
   UpstreamUnavailable
 } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
+import { errorCode } from "./errorCode.js"
 import { type GatewayFailure, interpretAnswer } from "./GatewayResponse.js"
 import {
   type BodyDecoder,
@@ -214,16 +215,6 @@ const withoutUndefined = (fields: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
 
 const CONNECT_FAILURES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
-
-/** The first `code` in an error's `cause` chain, where Node and undici put `ECONNREFUSED` and friends. */
-const errorCode = (error: unknown): string | undefined => {
-  for (let current = error, depth = 0; current !== null && typeof current === "object" && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
-}
 
 const toTransport = (error: HttpClientError): Transport => {
   const code = errorCode(error.cause)

@@ -6,6 +6,7 @@ import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/
 import { Context, Effect, Layer } from "effect"
 import { EmptyMedia, MediaUnreachable } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig } from "./ChatKaziConfig.js"
+import { errorCode } from "./errorCode.js"
 
 export interface MediaFacts {
   /** The file's MIME type, from the server's `Content-Type`, when it gave one. */
@@ -103,8 +104,7 @@ const factsOf = (response: HttpClientResponse.HttpClientResponse): Answer => {
 
 const describe = (cause: unknown): string | undefined => {
   const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause
-  if (inner && typeof inner === "object" && "code" in inner && typeof inner.code === "string") return inner.code
-  return inner instanceof Error ? inner.message : undefined
+  return errorCode(cause) ?? (inner instanceof Error ? inner.message : undefined)
 }
 
 /** Loopback, private, link-local and carrier-grade NAT addresses, and `localhost` names. */
