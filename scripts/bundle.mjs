@@ -15,7 +15,7 @@ const entry = "dist/chatkazi-mcp.mjs"
 /**
  * The SDK's Server and Client import their default JSON Schema validator, Ajv (about 140 kB
  * minified with its formats and URI parser), even when given another one. Our server passes its
- * own (src/services/McpServer.ts), so the bundle gets a stand-in that fails loudly if anything
+ * own (src/server/stdio.ts), so the bundle gets a stand-in that fails loudly if anything
  * ever constructs the default.
  */
 const withoutAjv = {

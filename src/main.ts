@@ -11,8 +11,8 @@ import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
-import { StderrLogger } from "./services/Logging.js"
-import { serveStdio } from "./services/McpServer.js"
+import { StderrLogger } from "./server/logging.js"
+import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
@@ -38,7 +38,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
         Effect.zipRight(Effect.fail(command))
       )
     case "ServeSandbox":
-      return Effect.promise(() => import("./sandbox/SandboxMode.js")).pipe(
+      return Effect.promise(() => import("./server/sandbox.js")).pipe(
         Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: Guards, settings: command.settings }))
       )
     case "SandboxServer":

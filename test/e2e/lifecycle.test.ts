@@ -118,7 +118,10 @@ describe("stdout and exit", () => {
     await server.call("get_session_status", { sessionId: "default" })
     await server.call("send_whatsapp_text", { to: "254712345678", text: "log noise?" })
     await server.call("send_whatsapp_text", { to: "not a number", text: 42 })
-    await server.call("no_such_tool", {})
+    await expect(server.call("no_such_tool", {})).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringMatching(/^MCP error -32602: Unknown tool "no_such_tool"\. The tools are: list_sessions, /)
+    })
     await server.call("send_whatsapp_media", { to: "254712345678", url: "ftp://example.com/a.jpg" })
 
     expect(server.stdoutLines.length).toBeGreaterThanOrEqual(8)

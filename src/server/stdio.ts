@@ -8,8 +8,8 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import {
   type CallToolResult,
   CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type Tool as McpTool
+  ErrorCode,
+  ListToolsRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import {
@@ -23,14 +23,14 @@ import {
   FiberId,
   Layer,
   Option,
-  Runtime,
-  Schema
+  Runtime
 } from "effect"
 import type { Readable, Writable } from "node:stream"
-import { type ChatKaziError, ReadOnlyMode } from "../errors/ChatKaziError.js"
-import { type AnyTool, decodeInput, objectJsonSchema, type ToolReply } from "../tools/Tool.js"
-import { Progress } from "./Progress.js"
-import { SafetyConfig } from "./SafetyConfig.js"
+import type { ChatKaziError } from "../errors/ChatKaziError.js"
+import { Progress } from "../services/Progress.js"
+import { SafetyConfig } from "../services/SafetyConfig.js"
+import type { AnyTool } from "../tools/Tool.js"
+import { makeDispatch, stoppedResult } from "./dispatch.js"
 
 export interface McpServerOptions<R> {
   readonly name: string
@@ -63,9 +63,12 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
       const runtime: Runtime.Runtime<R> = Either.isRight(services) ? services.right : (fallback as Runtime.Runtime<R>)
       const readOnly = Either.isRight(services) &&
         Option.exists(Context.getOption(services.right.context, SafetyConfig), (safety) => safety.readOnly)
-      const offered = readOnly ? options.tools.filter((tool) => tool.annotations.readOnlyHint) : options.tools
-      const byName = new Map(options.tools.map((tool) => [tool.name, tool]))
-      const listed = offered.map(describeTool)
+      const dispatch = makeDispatch({
+        tools: options.tools,
+        readOnly,
+        notice: options.notice,
+        unavailable: Either.isLeft(services) ? services.left : undefined
+      })
 
       const server = new Server(
         { name: options.name, version: options.version },
@@ -77,44 +80,13 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
       )
       server.onerror = (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message))
 
-      const call = (name: string, args: unknown, progress: Progress["Type"]): Effect.Effect<CallToolResult, never, R> => {
-        const tool = byName.get(name)
-        const program: Effect.Effect<CallToolResult, ChatKaziError, R> = tool === undefined
-          ? Effect.succeed(errorResult(`There is no tool named "${name}". The tools are: ${offered.map((t) => t.name).join(", ")}.`))
-          : Either.isLeft(services)
-          ? Effect.fail(services.left)
-          : readOnly && !tool.annotations.readOnlyHint
-          ? Effect.fail(new ReadOnlyMode({ tool: name }))
-          : decodeInput(tool, args).pipe(
-            Effect.flatMap((input) => tool.run(input) as Effect.Effect<ToolReply<unknown>, ChatKaziError, R>),
-            Effect.flatMap((reply) => successResult(tool, reply, options.notice)),
-            Effect.provideService(Progress, progress)
-          )
-        return program.pipe(
-          Effect.catchAll((error) => Effect.succeed(errorResult(error.guidance, options.notice))),
-          Effect.catchAllCause((cause) =>
-            Effect.as(
-              Effect.logError(`${name} failed unexpectedly`, Cause.pretty(cause)),
-              errorResult(
-                `${name} failed because of an unexpected problem in this server (details are in its log). ` +
-                  (tool?.annotations.readOnlyHint === false
-                    ? "It may or may not have taken effect: check before calling it again."
-                    : "Try again; if it keeps failing, tell the user."),
-                options.notice
-              )
-            )
-          ),
-          Effect.withSpan(`tool ${name}`, { captureStackTrace: false }) // its stack would always be this line
-        )
-      }
-
       // Each call in flight, with the way to answer it as stopped: at shutdown, once the grace period is
       // over, calls still running are answered at once, without waiting for a send that holds its request
       // open until CHATKAZI_TIMEOUT_MS. (One long-lived promise raced by every call would keep every
       // call's result alive.)
       const inFlight = new Map<Fiber.RuntimeFiber<CallToolResult>, () => void>()
       const stopCalls = () => inFlight.forEach((stop) => stop())
-      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }))
+      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const { name, arguments: args, _meta } = request.params
         const progressToken = _meta?.progressToken
@@ -124,7 +96,12 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
               extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...report } })
             ))
         }
-        const fiber = Runtime.runFork(runtime)(call(name, args, progress))
+        const fiber = Runtime.runFork(runtime)(
+          dispatch.call<R>(name, args).pipe(
+            Effect.provideService(Progress, progress),
+            Effect.catchTag("InvalidCall", (invalid) => Effect.die(protocolError(ErrorCode.InvalidParams, invalid.message)))
+          )
+        )
         const cancel = () => fiber.unsafeInterruptAsFork(FiberId.none)
         extra.signal.addEventListener("abort", cancel, { once: true })
         const exit = await new Promise<Exit.Exit<CallToolResult> | undefined>((resolve) => {
@@ -133,7 +110,11 @@ export const serveStdio = <R>(options: McpServerOptions<R>): Effect.Effect<void>
         })
         extra.signal.removeEventListener("abort", cancel)
         inFlight.delete(fiber)
-        return exit !== undefined && Exit.isSuccess(exit) ? exit.value : stoppedResult(byName.get(name), options.notice)
+        if (exit !== undefined && Exit.isFailure(exit)) {
+          const defect = Cause.dieOption(exit.cause)
+          if (Option.isSome(defect) && defect.value instanceof ProtocolError) throw defect.value
+        }
+        return exit !== undefined && Exit.isSuccess(exit) ? exit.value : stoppedResult(dispatch.find(name), options.notice)
       })
 
       const closed = yield* Deferred.make<void>()
@@ -178,39 +159,11 @@ const drain = (inFlight: ReadonlyMap<Fiber.RuntimeFiber<CallToolResult>, unknown
     yield* Effect.sleep(20)
   })
 
-const describeTool = (tool: AnyTool): McpTool => ({
-  name: tool.name,
-  title: tool.title,
-  description: tool.description,
-  inputSchema: objectJsonSchema(tool.input),
-  outputSchema: objectJsonSchema(tool.output),
-  annotations: { title: tool.title, ...tool.annotations }
-})
+/** Thrown from a request handler, the SDK answers with this JSON-RPC error code and message as they are. */
+class ProtocolError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message)
+  }
+}
 
-const withNotice = (text: string, notice: string | undefined) => notice ? `${notice}\n${text}` : text
-
-const successResult = (tool: AnyTool, reply: ToolReply<unknown>, notice?: string) =>
-  Effect.map(
-    Schema.encodeUnknown(tool.output)(reply.data).pipe(Effect.orDie),
-    (structuredContent): CallToolResult => ({
-      content: [
-        { type: "text", text: withNotice(reply.text, notice) },
-        ...(reply.images ?? []).map((image) => ({ type: "image" as const, data: image.data, mimeType: image.mimeType }))
-      ],
-      structuredContent: structuredContent as Record<string, unknown>
-    })
-  )
-
-const errorResult = (text: string, notice?: string): CallToolResult => ({
-  content: [{ type: "text", text: withNotice(text, notice) }],
-  isError: true
-})
-
-const stoppedResult = (tool: AnyTool | undefined, notice?: string) =>
-  errorResult(
-    "This call was stopped before it finished (cancelled, or the server is shutting down). " +
-      (tool?.annotations.readOnlyHint === false
-        ? "It may or may not have taken effect: check before calling it again."
-        : "Nothing was changed; call it again if it is still needed."),
-    notice
-  )
+const protocolError = (code: number, message: string) => new ProtocolError(code, message)

@@ -4,11 +4,11 @@
  */
 import { Effect, Layer } from "effect"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
-import { serveStdio } from "../services/McpServer.js"
+import { serveStdio } from "./stdio.js"
 import type { AnyTool } from "../tools/Tool.js"
-import type { SandboxSettings } from "./SandboxConfig.js"
-import { SandboxGateway } from "./SandboxGateway.js"
-import { sandboxMessages } from "./sandboxMessages.js"
+import type { SandboxSettings } from "../sandbox/SandboxConfig.js"
+import { SandboxGateway } from "../sandbox/SandboxGateway.js"
+import { sandboxMessages } from "../sandbox/sandboxMessages.js"
 
 export const SANDBOX_NOTICE =
   "[SANDBOX] This is the chatkazi-mcp sandbox, a simulated ChatKazi gateway on this computer: no real WhatsApp " +
