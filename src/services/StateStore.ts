@@ -1,0 +1,135 @@
+/**
+ * Everything that replicas of the server must agree on (dedupe claims, pace windows, incoming
+ * messages, confirmation codes, OAuth tokens) goes through this one small interface. In memory by
+ * default; Redis (`CHATKAZI_REDIS_URL`) when several replicas share it. Both implementations pass
+ * the same contract tests.
+ *
+ * Keys are plain strings; callers prefix them by purpose and account (`dedupe:<account>:…`).
+ * Values are strings (callers encode JSON). Times are milliseconds.
+ */
+import { Context, Data, Effect, Layer, type Scope } from "effect"
+
+/** The shared state could not be reached: a send must then be refused (fail closed), reads go on. */
+export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{ readonly reason: string }> {}
+
+export type PaceVerdict =
+  | { readonly admitted: true }
+  | { readonly admitted: false; readonly retryAfterMs: number }
+
+export interface StateStoreApi {
+  /** Sets `key` to `value` only if it is absent (atomically); true when this call set it. */
+  readonly claim: (key: string, value: string, ttlMs: number) => Effect.Effect<boolean, StoreUnavailable>
+  readonly get: (key: string) => Effect.Effect<string | undefined, StoreUnavailable>
+  readonly set: (key: string, value: string, ttlMs: number) => Effect.Effect<void, StoreUnavailable>
+  readonly delete: (key: string) => Effect.Effect<void, StoreUnavailable>
+  /**
+   * Sliding-window counter: admits one more event at `now` unless `limit` events were admitted in the
+   * last `windowMs`; atomically, so replicas share one budget.
+   */
+  readonly admit: (key: string, limit: number, windowMs: number, now: number) => Effect.Effect<PaceVerdict, StoreUnavailable>
+  /** Prepends to a list, keeping at most `max` entries, the list expiring `ttlMs` after the last push. */
+  readonly push: (key: string, value: string, max: number, ttlMs: number) => Effect.Effect<void, StoreUnavailable>
+  /** The newest `count` entries of a list, newest first. */
+  readonly recent: (key: string, count: number) => Effect.Effect<ReadonlyArray<string>, StoreUnavailable>
+  /** Tells every replica's subscribers of `channel`. */
+  readonly publish: (channel: string, message: string) => Effect.Effect<void, StoreUnavailable>
+  /** Calls `listener` for each message published on `channel` (on any replica) until the scope closes. */
+  readonly subscribe: (
+    channel: string,
+    listener: (message: string) => void
+  ) => Effect.Effect<void, StoreUnavailable, Scope.Scope>
+  /** Whether the store answers now (for /healthz). */
+  readonly ping: Effect.Effect<boolean>
+}
+
+export class StateStore extends Context.Tag("chatkazi-mcp/StateStore")<StateStore, StateStoreApi>() {
+  /** The embedded default: state lives in this process and dies with it. */
+  static readonly layerMemory: Layer.Layer<StateStore> = Layer.sync(StateStore, () => makeMemoryStore())
+}
+
+interface Entry {
+  value: string
+  expiresAt: number
+}
+
+/** In memory, with expiry checked on access; time comes from `Date.now` like Redis' own clock. */
+export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => {
+  const values = new Map<string, Entry>()
+  const lists = new Map<string, { items: Array<string>; expiresAt: number }>()
+  const windows = new Map<string, Array<number>>()
+  const listeners = new Map<string, Set<(message: string) => void>>()
+  let writes = 0
+
+  const live = (key: string): Entry | undefined => {
+    const entry = values.get(key)
+    if (entry !== undefined && entry.expiresAt <= now()) {
+      values.delete(key)
+      return undefined
+    }
+    return entry
+  }
+  // Expired entries that nobody reads again are swept now and then, so memory stays bounded.
+  const sweep = () => {
+    if (++writes % 1024 !== 0) return
+    const t = now()
+    for (const [key, entry] of values) if (entry.expiresAt <= t) values.delete(key)
+    for (const [key, list] of lists) if (list.expiresAt <= t) lists.delete(key)
+  }
+
+  return {
+    claim: (key, value, ttlMs) =>
+      Effect.sync(() => {
+        if (live(key) !== undefined) return false
+        values.set(key, { value, expiresAt: now() + ttlMs })
+        sweep()
+        return true
+      }),
+    get: (key) => Effect.sync(() => live(key)?.value),
+    set: (key, value, ttlMs) =>
+      Effect.sync(() => {
+        values.set(key, { value, expiresAt: now() + ttlMs })
+        sweep()
+      }),
+    delete: (key) => Effect.sync(() => void values.delete(key)),
+    admit: (key, limit, windowMs, at) =>
+      Effect.sync(() => {
+        const times = windows.get(key) ?? []
+        let start = 0
+        while (start < times.length && at - times[start]! >= windowMs) start++
+        if (start > 0) times.splice(0, start)
+        if (times.length >= limit) {
+          windows.set(key, times)
+          return { admitted: false, retryAfterMs: times[0]! + windowMs - at }
+        }
+        times.push(at)
+        windows.set(key, times)
+        return { admitted: true }
+      }),
+    push: (key, value, max, ttlMs) =>
+      Effect.sync(() => {
+        const list = lists.get(key)
+        const items = list !== undefined && list.expiresAt > now() ? list.items : []
+        items.unshift(value)
+        if (items.length > max) items.length = max
+        lists.set(key, { items, expiresAt: now() + ttlMs })
+        sweep()
+      }),
+    recent: (key, count) =>
+      Effect.sync(() => {
+        const list = lists.get(key)
+        return list === undefined || list.expiresAt <= now() ? [] : list.items.slice(0, count)
+      }),
+    publish: (channel, message) =>
+      Effect.sync(() => listeners.get(channel)?.forEach((listener) => listener(message))),
+    subscribe: (channel, listener) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const set = listeners.get(channel) ?? new Set()
+          set.add(listener)
+          listeners.set(channel, set)
+        }),
+        () => Effect.sync(() => listeners.get(channel)?.delete(listener))
+      ),
+    ping: Effect.succeed(true)
+  }
+}
