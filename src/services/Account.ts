@@ -1,0 +1,21 @@
+/**
+ * Whose ChatKazi account a call acts for. State that is kept per account (dedupe, pace, incoming
+ * messages, confirmation codes) is keyed by `id`, a hash of the API key: the key itself is never
+ * used as a key, stored or logged.
+ */
+import { Context, Layer, Redacted } from "effect"
+import { createHash } from "node:crypto"
+
+export interface AccountInfo {
+  /** Hex SHA-256 of the API key: stable, unguessable from outside, safe to log a prefix of. */
+  readonly id: string
+}
+
+export class Account extends Context.Tag("chatkazi-mcp/Account")<Account, AccountInfo>() {
+  static readonly fromKey = (apiKey: Redacted.Redacted<string> | string): AccountInfo => ({
+    id: createHash("sha256").update(typeof apiKey === "string" ? apiKey : Redacted.value(apiKey)).digest("hex")
+  })
+
+  static readonly layerKey = (apiKey: Redacted.Redacted<string> | string): Layer.Layer<Account> =>
+    Layer.succeed(Account, Account.fromKey(apiKey))
+}
