@@ -7,7 +7,10 @@
  *
  * - bundle:    the package's `bin` (the esbuild bundle), what `npx -y chatkazi-mcp` runs;
  * - unbundled: the tsc build, `node dist/main.js`;
- * - floor:     a hand-written bridge below (parse a line, one fetch, write a line).
+ * - floor:     a hand-written bridge below (parse a line, one fetch, write a line);
+ * - no-cache:  on Node 22 and later, the bundle with Node's compile cache turned off.
+ *
+ * Run it on another Node with that node: `test/runtimes/node_modules/node22/bin/node scripts/bench.mjs`.
  *
  * Figures: cold start (spawn to the `initialize` answer), per-call latency of sequential
  * `get_session_status` calls, a batch of 100 concurrent `send_whatsapp_text` calls, and resident
@@ -22,6 +25,7 @@
  * alongside, e.g. a bundle built before a change, for before/after figures from the same run).
  */
 import { spawn } from "node:child_process"
+import module from "node:module"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { availableParallelism, loadavg, tmpdir } from "node:os"
@@ -136,7 +140,10 @@ class StdioServer {
     this.nextId = 1
     this.stderr = ""
     this.startedAt = performance.now()
-    this.child = spawn(process.execPath, [...variant.nodeArgs, variant.entry], { env, stdio: ["pipe", "pipe", "pipe"] })
+    this.child = spawn(process.execPath, [...variant.nodeArgs, variant.entry], {
+      env: { ...env, ...variant.env },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
     this.exited = new Promise((resolve) => this.child.once("exit", resolve))
     let buffer = ""
     this.child.stdout.setEncoding("utf8")
@@ -255,6 +262,10 @@ const main = async () => {
     { name: "floor", entry: floorEntry, nodeArgs: [] },
     { name: "bundle", entry: join(root, pkg.bin["chatkazi-mcp"]), nodeArgs: [] },
     { name: "unbundled", entry: join(root, "dist/main.js"), nodeArgs: [] },
+    // Node 22+ has a module compile cache, which the bin turns on: the same bundle without it.
+    ...(typeof module.enableCompileCache === "function"
+      ? [{ name: "no-cache", entry: join(root, pkg.bin["chatkazi-mcp"]), nodeArgs: [], env: { NODE_DISABLE_COMPILE_CACHE: "1" } }]
+      : []),
     ...also.map(([name, entry]) => ({ name, entry: resolve(entry), nodeArgs: [] }))
   ]
   const results = Object.fromEntries(variants.map((v) => [v.name, { cold: [], coldCpu: [], latency: [], cpu: 0, batch: [], rss: [] }]))

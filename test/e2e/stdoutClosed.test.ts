@@ -5,11 +5,11 @@
 import { spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { serverEnvironment } from "../support/McpHarness.js"
-import { serverEntry } from "../support/serverEntry.js"
+import { serverEntry, serverNode } from "../support/serverEntry.js"
 
 describe("when the host closes the server's stdout", () => {
   it("exits 0 without an unhandled error", async () => {
-    const child = spawn(process.execPath, [serverEntry], {
+    const child = spawn(serverNode, [serverEntry], {
       env: serverEnvironment({ CHATKAZI_API_KEY: "ck_test", CHATKAZI_BASE_URL: "http://127.0.0.1:9/api/v1" }),
       stdio: ["pipe", "pipe", "pipe"]
     })

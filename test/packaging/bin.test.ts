@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { repoRoot, serverEntry } from "../support/serverEntry.js"
+import { repoRoot, serverEntry, serverNode } from "../support/serverEntry.js"
 
 const pkg = JSON.parse(readFileSync(resolve(repoRoot, "package.json"), "utf8")) as {
   version: string
@@ -36,7 +36,7 @@ const converse = (
   new Promise<Array<Answer>>((done, fail) => {
     // Run from an empty directory with no NODE_PATH: the bundle must not need node_modules.
     const cwd = mkdtempSync(join(tmpdir(), "chatkazi-bin-"))
-    const child = spawn(process.execPath, [entry, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env } })
+    const child = spawn(serverNode, [entry, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env } })
     const answers: Array<Answer> = []
     let stdout = ""
     let stderr = ""
@@ -78,7 +78,7 @@ describe("the published package", () => {
     expect(paths).toContain("dist/index.d.ts")
     const unexpected = paths.filter((path) =>
       !(path === "package.json" || path === "README.md" || path === "LICENSE" || path === pkg.bin["chatkazi-mcp"] ||
-        /^dist\/chunks\/[\w-]+\.mjs$/.test(path) || /^dist\/.+\.(js|d\.ts)$/.test(path))
+        path === "dist/chatkazi-mcp-server.mjs" || /^dist\/chunks\/[\w-]+\.mjs$/.test(path) || /^dist\/.+\.(js|d\.ts)$/.test(path))
     )
     expect(unexpected).toEqual([])
     expect(paths.filter((path) => /\.map$|^src\/|^test\/|^dist\/main\./.test(path))).toEqual([])

@@ -6,13 +6,13 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { serverEntry } from "../support/serverEntry.js"
+import { serverEntry, serverNode } from "../support/serverEntry.js"
 
 const connect = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const client = new Client({ name: "sandbox-e2e", version: "0.0.0" })
   await client.connect(
     new StdioClientTransport({
-      command: process.execPath,
+      command: serverNode,
       args: [serverEntry, ...args],
       env: { ...getDefaultEnvironment(), ...env },
       stderr: "ignore"

@@ -21,7 +21,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { Ajv, type ValidateFunction } from "ajv"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
-import { serverEntry } from "./serverEntry.js"
+import { serverEntry, serverNode } from "./serverEntry.js"
 
 /** A value no output may ever contain. */
 export const SECRET_API_KEY = "ck_e2e_SECRET-4f9c1d7a-never-print-me"
@@ -158,7 +158,7 @@ class TappedSdkTransport implements Transport {
   private readonly inner: StdioClientTransport
 
   constructor(env: Record<string, string>) {
-    this.inner = new StdioClientTransport({ command: process.execPath, args: [serverEntry], env, stderr: "pipe" })
+    this.inner = new StdioClientTransport({ command: serverNode, args: [serverEntry], env, stderr: "pipe" })
     this.inner.stderr?.on("data", (chunk: Buffer) => this.record.stderr(chunk.toString("utf8")))
   }
 
@@ -196,7 +196,7 @@ class RawStdioTransport implements Transport {
   private pending = ""
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [serverEntry], { env, stdio: ["pipe", "pipe", "pipe"] })
+    this.child = spawn(serverNode, [serverEntry], { env, stdio: ["pipe", "pipe", "pipe"] })
     this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })))
     this.child.stdin.on("error", () => undefined)
   }

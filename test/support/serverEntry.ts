@@ -13,3 +13,9 @@ const pkg = JSON.parse(readFileSync(resolve(repoRoot, "package.json"), "utf8")) 
 }
 
 export const serverEntry = resolve(repoRoot, pkg.bin["chatkazi-mcp"]!)
+
+/**
+ * The Node.js that runs the built server: the machine's, or the one `CHATKAZI_TEST_NODE` names
+ * (`npm run test:runtimes` sets it to each pinned version in test/runtimes).
+ */
+export const serverNode = process.env.CHATKAZI_TEST_NODE || process.execPath

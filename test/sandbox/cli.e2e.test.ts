@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { DEFAULT_SANDBOX_PORT, parseCommand } from "../../src/cli.js"
-import { serverEntry } from "../support/serverEntry.js"
+import { serverEntry, serverNode } from "../support/serverEntry.js"
 
 describe("parseCommand", () => {
   it("serves live MCP by default", () => {
@@ -50,7 +50,7 @@ describe("parseCommand", () => {
 
 // Each spawns the built server; on a busy two-core machine a cold start takes seconds.
 describe("the chatkazi-mcp bin", { timeout: 90_000 }, () => {
-  const run = (...args: Array<string>) => spawnSync(process.execPath, [serverEntry, ...args], { encoding: "utf8" })
+  const run = (...args: Array<string>) => spawnSync(serverNode, [serverEntry, ...args], { encoding: "utf8" })
 
   it("prints usage for --help and the version for --version, on stdout, and exits 0", () => {
     const help = run("--help")
@@ -72,7 +72,7 @@ describe("the chatkazi-mcp bin", { timeout: 90_000 }, () => {
   })
 
   it("runs the simulator on 127.0.0.1 with `sandbox --port 0`, says where on stderr, and stops on SIGTERM", async () => {
-    const child = spawn(process.execPath, [serverEntry, "sandbox", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(serverNode, [serverEntry, "sandbox", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
     let stderr = ""
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve))
     try {

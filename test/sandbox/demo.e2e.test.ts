@@ -1,14 +1,20 @@
 /**
  * `npm run demo` itself, as a new user runs it: exit 0 and the walkthrough's key lines.
  * (`npm test` builds first, so the demo finds the server built and does not rebuild it.)
+ * Under another Node (`CHATKAZI_TEST_NODE`, see test:runtimes) the demo script runs on that Node.
  */
 import { spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
+import { join } from "node:path"
 import { repoRoot } from "../support/serverEntry.js"
 
 const runDemo = () =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", "demo"], {
+    const otherNode = process.env.CHATKAZI_TEST_NODE
+    const [command, args] = otherNode
+      ? [otherNode, [join(repoRoot, "scripts/demo.mjs")]]
+      : [process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", "demo"]]
+    const child = spawn(command, args, {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" }
