@@ -4,7 +4,7 @@
  * Nothing here speaks HTTP: `SimulatorApp` serves it.
  */
 import { Clock, Context, Data, Effect, Either, Layer, Ref } from "effect"
-import type { MediaType } from "../services/ChatKazi.js"
+import type { MediaMessage, TextMessage } from "../services/Domain.js"
 import { guessMimetype, isEmptyMediaUrl } from "./MediaRules.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
 import * as SessionMachine from "./SessionMachine.js"
@@ -24,26 +24,10 @@ export interface SessionInfo {
   readonly message?: string
 }
 
-export interface TextSend {
-  readonly sessionId: string
-  readonly to: string
-  readonly text: string
-}
-
-export interface MediaSend {
-  readonly sessionId: string
-  readonly to: string
-  readonly url: string
-  readonly type: MediaType
-  readonly caption?: string | undefined
-  readonly mimetype?: string | undefined
-  readonly fileName?: string | undefined
-}
-
 /** A message the sandbox accepted (and, being the sandbox, did not deliver). */
 export type AcceptedMessage =
   & { readonly messageId: string; readonly acceptedAt: string }
-  & ({ readonly kind: "text" } & TextSend | { readonly kind: "media" } & MediaSend)
+  & ({ readonly kind: "text" } & TextMessage | { readonly kind: "media" } & MediaMessage)
 
 export interface Receipt {
   readonly messageId: string
@@ -64,8 +48,8 @@ export interface SimulatorApi {
   readonly sessionStatus: (sessionId: string) => Effect.Effect<SessionInfo, Refusal>
   readonly sessionQr: (sessionId: string) => Effect.Effect<SessionInfo, Refusal>
   readonly logoutSession: (sessionId: string) => Effect.Effect<SessionInfo, Refusal>
-  readonly sendText: (message: TextSend) => Effect.Effect<Receipt, Refusal>
-  readonly sendMedia: (message: MediaSend) => Effect.Effect<Receipt, Refusal>
+  readonly sendText: (message: TextMessage) => Effect.Effect<Receipt, Refusal>
+  readonly sendMedia: (message: MediaMessage) => Effect.Effect<Receipt, Refusal>
   /** Sandbox only: the phone scans the QR now (the session must be qr_ready). */
   readonly scan: (sessionId: string) => Effect.Effect<SessionInfo, Refusal>
   /** Sandbox only: the connection drops (the session must be connecting, qr_ready or connected). */

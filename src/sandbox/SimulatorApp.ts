@@ -7,6 +7,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, ParseResult, Schema } from "effect"
+import { MEDIA_TYPES } from "../services/Domain.js"
 import { Refusal, Simulator, type SimulatorApi } from "./Simulator.js"
 
 const ok = (data: unknown) => HttpServerResponse.unsafeJson({ success: true, data })
@@ -59,7 +60,7 @@ const MediaBody = Schema.Struct({
   sessionId: NonEmpty,
   to: NonEmpty,
   url: NonEmpty,
-  type: Schema.optionalWith(Schema.Literal("image", "video", "audio", "document"), { default: () => "image" as const }),
+  type: Schema.optionalWith(Schema.Literal(...MEDIA_TYPES), { default: () => "image" as const }),
   caption: Schema.optional(Schema.String),
   mimetype: Schema.optional(Schema.String),
   fileName: Schema.optional(Schema.String)

@@ -15,8 +15,9 @@ import {
   UpstreamUnavailable
 } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
-import { errorCode } from "./errorCode.js"
-import { type GatewayFailure, interpretAnswer } from "./GatewayResponse.js"
+import type { MediaMessage, SendReceipt, Session, SessionQr, TextMessage } from "./Domain.js"
+import { errorCode } from "./internal/errorCode.js"
+import { type GatewayFailure, interpretAnswer } from "./internal/GatewayResponse.js"
 import {
   type BodyDecoder,
   decodeSendReceiptBody,
@@ -24,29 +25,8 @@ import {
   decodeSessionListBody,
   decodeSessionQrBody,
   mentionsFailedDownload,
-  reportsEmptyMedia,
-  type SendReceipt,
-  type Session,
-  type SessionQr
-} from "./Responses.js"
-
-export type MediaType = "image" | "video" | "audio" | "document"
-
-export interface TextMessage {
-  readonly sessionId: string
-  readonly to: string
-  readonly text: string
-}
-
-export interface MediaMessage {
-  readonly sessionId: string
-  readonly to: string
-  readonly url: string
-  readonly type: MediaType
-  readonly caption?: string | undefined
-  readonly mimetype?: string | undefined
-  readonly fileName?: string | undefined
-}
+  reportsEmptyMedia
+} from "./internal/Responses.js"
 
 export interface ChatKaziApi {
   readonly listSessions: Effect.Effect<ReadonlyArray<Session>, ChatKaziError>

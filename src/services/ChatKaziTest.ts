@@ -4,8 +4,8 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { type ChatKaziError, Conflict, InvalidRequest, NotFound } from "../errors/ChatKaziError.js"
-import { ChatKazi, type MediaMessage, type TextMessage } from "./ChatKazi.js"
-import type { SendReceipt, Session } from "./Responses.js"
+import { ChatKazi } from "./ChatKazi.js"
+import type { MediaMessage, SendReceipt, Session, TextMessage } from "./Domain.js"
 
 export type Operation = keyof ChatKazi["Type"]
 

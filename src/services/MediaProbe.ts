@@ -6,7 +6,7 @@ import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/
 import { Context, Effect, Layer } from "effect"
 import { EmptyMedia, MediaUnreachable } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig } from "./ChatKaziConfig.js"
-import { errorCode } from "./errorCode.js"
+import { errorCode } from "./internal/errorCode.js"
 
 export interface MediaFacts {
   /** The file's MIME type, from the server's `Content-Type`, when it gave one. */

@@ -4,7 +4,7 @@
  */
 import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { type ChatKaziError, DeliveryUncertain, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
-import type { SendReceipt } from "./Responses.js"
+import type { SendReceipt } from "./Domain.js"
 import { isAllowedRecipient, SafetyConfig, type SafetySettings } from "./SafetyConfig.js"
 
 export interface OutgoingMessage {

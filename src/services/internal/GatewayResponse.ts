@@ -11,7 +11,7 @@ import {
   RateLimited,
   Unauthorized,
   UpstreamUnavailable
-} from "../errors/ChatKaziError.js"
+} from "../../errors/ChatKaziError.js"
 import { gatewayMessage, isFields } from "./Responses.js"
 
 export type GatewayFailure =
