@@ -19,4 +19,4 @@ export const checkSandboxMedia = (raw: string): Effect.Effect<MediaFacts, EmptyM
     return Effect.succeed(mimetype === undefined ? {} : { mimetype })
   })
 
-export const SandboxMediaProbe: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: checkSandboxMedia })
+export const layer: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: checkSandboxMedia })

@@ -15,6 +15,7 @@ import {
   UpstreamUnavailable
 } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
+import { type ChatKaziTest, layerChatKaziTest } from "./ChatKaziTest.js"
 import type { MediaMessage, SendReceipt, Session, SessionQr, TextMessage } from "./Domain.js"
 import { errorCode } from "./internal/errorCode.js"
 import { type GatewayFailure, interpretAnswer } from "./internal/GatewayResponse.js"
@@ -47,6 +48,13 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
       return makeChatKazi(config, yield* HttpClient.HttpClient, yield* Effect.makeSemaphore(config.maxConcurrency))
     })
   )
+
+  /**
+   * An in-memory gateway, with its recorder (`ChatKaziTest`): `sessions` maps ids to their starting
+   * states; sends are recorded, and any operation can be made to fail.
+   */
+  static readonly layerTest = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
+    layerChatKaziTest(sessions)
 }
 
 /**

@@ -24,14 +24,15 @@ export interface ChatKaziTestApi {
   readonly failNext: (operation: Operation, ...errors: ReadonlyArray<ChatKaziError>) => void
 }
 
-export class ChatKaziTest extends Context.Tag("chatkazi-mcp/ChatKaziTest")<ChatKaziTest, ChatKaziTestApi>() {
-  /** Provides both `ChatKazi` and its recorder; `sessions` maps ids to their starting states. */
-  static readonly layer = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
-    Layer.effectContext(Effect.sync(() => {
-      const fake = makeFake(sessions)
-      return Context.make(ChatKazi, fake.service).pipe(Context.add(ChatKaziTest, fake.recorder))
-    }))
-}
+/** The recorder of the in-memory gateway that `ChatKazi.layerTest` provides beside it. */
+export class ChatKaziTest extends Context.Tag("chatkazi-mcp/ChatKaziTest")<ChatKaziTest, ChatKaziTestApi>() {}
+
+/** `ChatKazi` in memory and its recorder; `sessions` maps ids to their starting states. */
+export const layerChatKaziTest = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
+  Layer.effectContext(Effect.sync(() => {
+    const fake = makeFake(sessions)
+    return Context.make(ChatKazi, fake.service).pipe(Context.add(ChatKaziTest, fake.recorder))
+  }))
 
 const makeFake = (initial: Readonly<Record<string, string>>) => {
   const states = new Map(Object.entries(initial))

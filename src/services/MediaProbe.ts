@@ -34,7 +34,7 @@ export class MediaProbe extends Context.Tag("chatkazi-mcp/MediaProbe")<MediaProb
   )
 
   /** Trusts every URL; for tests and apps that check media their own way. */
-  static readonly trusting: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: () => Effect.succeed({}) })
+  static readonly layerTrusting: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: () => Effect.succeed({}) })
 }
 
 interface ProbeOptions {

@@ -6,7 +6,7 @@ import { FetchHttpClient, HttpClient, HttpClientRequest, HttpServer } from "@eff
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
-import { SandboxServerLive } from "../../src/sandbox/SandboxServer.js"
+import * as SandboxServer from "../../src/sandbox/SandboxServer.js"
 import { ChatKazi } from "../../src/services/ChatKazi.js"
 import { ChatKaziConfig } from "../../src/services/ChatKaziConfig.js"
 
@@ -27,7 +27,7 @@ const onSimulator = (apiKey: string) =>
     )
   })).pipe(
     Layer.provideMerge(
-      SandboxServerLive({
+      SandboxServer.layer({
         port: 0,
         settings: { apiKey: "secret", maxSessions: 2, connectingMs: 0, scanAfterMs: undefined, scanAfterPolls: undefined }
       })

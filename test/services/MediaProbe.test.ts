@@ -191,10 +191,10 @@ describe("MediaProbe.layer: asking the file's server", () => {
     }))
 })
 
-describe("MediaProbe.trusting", () => {
+describe("MediaProbe.layerTrusting", () => {
   it.effect("trusts every link without asking anyone", () =>
     Effect.gen(function*() {
-      const probe = yield* Effect.provide(MediaProbe, MediaProbe.trusting)
+      const probe = yield* Effect.provide(MediaProbe, MediaProbe.layerTrusting)
       expect(yield* probe.check("http://192.168.1.20/anything")).toStrictEqual({})
     }))
 })
