@@ -12,7 +12,7 @@ export const checkSandboxMedia = (raw: string): Effect.Effect<MediaFacts, EmptyM
   Effect.flatMap(precheckMediaUrl(raw, false), () => {
     if (isEmptyMediaUrl(raw)) {
       return Effect.fail(
-        new EmptyMedia({ url: raw, message: "sandbox rule: links whose path contains 'empty' are empty files" })
+        new EmptyMedia({ url: raw, gatewayMessage: "sandbox rule: links whose path contains 'empty' are empty files" })
       )
     }
     const mimetype = guessMimetype(raw)

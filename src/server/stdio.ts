@@ -38,7 +38,7 @@ export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
       const stdin = options.stdin ?? process.stdin
       const services = yield* Effect.either(Layer.toRuntime(options.layer))
       if (Either.isLeft(services)) {
-        yield* Effect.logWarning(`Starting without ChatKazi access. ${services.left.guidance}`)
+        yield* Effect.logWarning(`Starting without ChatKazi access. ${services.left.message}`)
       }
       const fallback = yield* Effect.runtime<never>()
       const runtime: Runtime.Runtime<R> = Either.isRight(services) ? services.right : (fallback as Runtime.Runtime<R>)

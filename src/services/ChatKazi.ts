@@ -113,8 +113,8 @@ const makeChatKazi = (
       // its own guidance even when its text mentions fetching something.
       Effect.mapError((error) =>
         call.mediaUrl !== undefined && (error._tag === "InvalidRequest" || error._tag === "UpstreamUnavailable") &&
-          mentionsFailedDownload(error.message)
-          ? new EmptyMedia({ url: call.mediaUrl, message: error.message })
+          mentionsFailedDownload(error.gatewayMessage)
+          ? new EmptyMedia({ url: call.mediaUrl, gatewayMessage: error.gatewayMessage })
           : error
       ),
       Effect.mapError((error) => call.idempotency === "write" ? uncertainDelivery(call.operation, error) : error),
@@ -181,7 +181,7 @@ const makeChatKazi = (
       }).pipe(
         Effect.filterOrFail(
           (receipt) => !reportsEmptyMedia(receipt),
-          () => new EmptyMedia({ url: message.url, message: "the gateway reported a size of 0 bytes" })
+          () => new EmptyMedia({ url: message.url, gatewayMessage: "the gateway reported a size of 0 bytes" })
         )
       )
   })
@@ -209,13 +209,13 @@ const toTransport = (error: HttpClientError): Transport => {
   const connectFailed = error._tag === "RequestError" && code !== undefined && CONNECT_FAILURES.has(code)
   const detail = code ?? (error.cause instanceof Error ? error.cause.message : error.reason)
   return new Transport({
-    message: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
+    reason: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
     mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport")
   })
 }
 
 const unexpectedAnswer = (error: ParseResult.ParseError) =>
-  new UpstreamUnavailable({ message: `an answer this server does not understand: ${error.message.split("\n")[0]}` })
+  new UpstreamUnavailable({ gatewayMessage: `an answer this server does not understand: ${error.message.split("\n")[0]}` })
 
 type AttemptFailure = GatewayFailure | Timeout | Transport
 
@@ -252,12 +252,12 @@ const uncertainDelivery = (operation: string, error: ChatKaziError): ChatKaziErr
     case "Timeout":
       return new DeliveryUncertain({ operation, reason: `no answer within ${error.timeoutMs} ms` })
     case "Transport":
-      return error.mayHaveArrived ? new DeliveryUncertain({ operation, reason: error.message }) : error
+      return error.mayHaveArrived ? new DeliveryUncertain({ operation, reason: error.reason }) : error
     case "UpstreamUnavailable":
       return new DeliveryUncertain({
         operation,
         reason: `${error.status === undefined ? "an unreadable answer" : `HTTP ${error.status}`}${
-          error.message ? `: ${error.message}` : ""
+          error.gatewayMessage ? `: ${error.gatewayMessage}` : ""
         }`
       })
     default:

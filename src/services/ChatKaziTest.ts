@@ -51,13 +51,13 @@ const makeFake = (initial: Readonly<Record<string, string>>) => {
     })
 
   const known = (sessionId: string) =>
-    states.has(sessionId) ? Effect.succeed(sessionId) : Effect.fail(new NotFound({ message: `session ${sessionId} not found` }))
+    states.has(sessionId) ? Effect.succeed(sessionId) : Effect.fail(new NotFound({ gatewayMessage: `session ${sessionId} not found` }))
 
   const send = (operation: "sendText" | "sendMedia", message: TextMessage | MediaMessage) =>
     handle(operation, message, () =>
       Effect.flatMap(known(message.sessionId), (id): Effect.Effect<SendReceipt, ChatKaziError> => {
         if (states.get(id) !== "connected") {
-          return Effect.fail(new InvalidRequest({ status: 400, message: `session ${id} is not connected` }))
+          return Effect.fail(new InvalidRequest({ status: 400, gatewayMessage: `session ${id} is not connected` }))
         }
         sent.push(message)
         return Effect.succeed({ messageId: `test-${nextMessageId++}`, status: "sent", details: {} })
@@ -69,7 +69,7 @@ const makeFake = (initial: Readonly<Record<string, string>>) => {
       handle("startSession", sessionId, () => {
         const state = states.get(sessionId)
         if (state !== undefined && state !== "not_started" && state !== "logged_out" && state !== "disconnected") {
-          return Effect.fail(new Conflict({ message: `session ${sessionId} is already ${state}` }))
+          return Effect.fail(new Conflict({ gatewayMessage: `session ${sessionId} is already ${state}` }))
         }
         states.set(sessionId, "qr_ready")
         return Effect.succeed(session(sessionId))

@@ -78,7 +78,7 @@ const checkMedia = (client: HttpClient.HttpClient, raw: string, options: ProbeOp
     const answer = head.status < 300 && head.size !== 0
       ? head
       : yield* ask(HttpClientRequest.get(url, { headers: { range: "bytes=0-0" } }))
-    if (answer.size === 0) return yield* new EmptyMedia({ url: raw, message: undefined })
+    if (answer.size === 0) return yield* new EmptyMedia({ url: raw, gatewayMessage: undefined })
     if (answer.status >= 400) return yield* unreachable(`its server answered HTTP ${answer.status}`)
     return {
       ...(answer.mimetype === undefined ? {} : { mimetype: answer.mimetype }),
