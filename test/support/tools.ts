@@ -10,6 +10,7 @@ import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { SendGuard } from "../../src/services/SendGuard.js"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
+import { layerTools } from "../../src/testing.js"
 import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply } from "../../src/tools/Tool.js"
 
 /** A fresh SendGuard each time the layer is built, so tests never share what was sent. */
@@ -24,7 +25,7 @@ export interface ToolEnv {
 
 /** The in-memory gateway (with its recorder), a fresh SendGuard, and a media probe (trusting by default). */
 export const toolLayer = (env: ToolEnv = {}) =>
-  Layer.mergeAll(ChatKazi.layerTest(env.sessions ?? {}), guardLayer(env.safety), env.probe ?? MediaProbe.layerTrusting)
+  layerTools({ sessions: env.sessions ?? {}, ...(env.safety ? { safety: env.safety } : {}), ...(env.probe ? { mediaProbe: env.probe } : {}) })
 
 /** A probe that answers from a script and records the URLs it was asked about. */
 export const scriptedProbe = (check: MediaProbeApi["check"]) => {
