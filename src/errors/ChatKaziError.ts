@@ -13,7 +13,9 @@ export class MissingApiKey extends Schema.TaggedError<MissingApiKey>()("MissingA
   override get message() {
     return "CHATKAZI_API_KEY is not set, so nothing was sent to ChatKazi. Ask the user to copy their API key " +
       "from the ChatKazi dashboard into the \"env\" block of this server's entry in their MCP host config " +
-      "(e.g. \"env\": { \"CHATKAZI_API_KEY\": \"…\" }) and restart the host."
+      "(e.g. \"env\": { \"CHATKAZI_API_KEY\": \"…\" }) and restart the host. To try it without an account, " +
+      "they can start it with --sandbox instead (\"args\": [\"-y\", \"chatkazi-mcp\", \"--sandbox\"]): a simulated " +
+      "gateway that sends nothing to WhatsApp."
   }
 }
 
@@ -156,11 +158,14 @@ export class Transport extends Schema.TaggedError<Transport>()("Transport", {
   /** What failed, e.g. `ECONNREFUSED` or a certificate problem. */
   reason: Schema.String,
   /** False only when the connection failed before anything was sent (refused, unknown host). */
-  mayHaveArrived: Schema.Boolean
+  mayHaveArrived: Schema.Boolean,
+  /** The CHATKAZI_BASE_URL that could not be reached. */
+  baseUrl: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `Could not reach ChatKazi: ${this.reason}. Check the network connection and CHATKAZI_BASE_URL, then ` +
-      "try again."
+    const where = this.baseUrl === undefined ? "" : ` at ${this.baseUrl}`
+    return `Could not reach ChatKazi${where}: ${this.reason}. Check the network connection and CHATKAZI_BASE_URL, ` +
+      "then try again."
   }
 }
 

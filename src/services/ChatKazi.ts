@@ -10,11 +10,12 @@ import {
   type ChatKaziError,
   DeliveryUncertain,
   EmptyMedia,
+  InvalidConfig,
   Timeout,
   Transport,
   UpstreamUnavailable
 } from "../errors/ChatKaziError.js"
-import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
+import { ChatKaziConfig, type ChatKaziSettings, DEFAULT_BASE_URL } from "./ChatKaziConfig.js"
 import { type ChatKaziTest, layerChatKaziTest } from "./ChatKaziTest.js"
 import type { MediaMessage, SendReceipt, Session, SessionQr, TextMessage } from "./Domain.js"
 import { errorCode } from "./internal/errorCode.js"
@@ -99,7 +100,7 @@ const makeChatKazi = (
       ),
       Effect.scoped,
       withoutRedirects,
-      Effect.mapError(toTransport),
+      Effect.mapError(toTransport(config.baseUrl)),
       Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }),
       Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
       inFlight.withPermits(1)
@@ -135,7 +136,17 @@ const makeChatKazi = (
       idempotency: "read",
       request: get("/sessions"),
       decode: decodeSessionListBody
-    }),
+    }).pipe(
+      // No session is named here, so a 404 means the address is not the ChatKazi API.
+      Effect.catchTag("NotFound", () =>
+        Effect.fail(
+          new InvalidConfig({
+            setting: "CHATKAZI_BASE_URL",
+            problem: `${config.baseUrl}/sessions answered HTTP 404, so ${config.baseUrl} is not the ChatKazi API ` +
+              `address; it is usually ${DEFAULT_BASE_URL} (https, ending in /api/v1)`
+          })
+        ))
+    ),
     startSession: (sessionId) =>
       run({
         operation: "start_session",
@@ -204,13 +215,33 @@ const withoutUndefined = (fields: Record<string, unknown>) =>
 
 const CONNECT_FAILURES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
 
-const toTransport = (error: HttpClientError): Transport => {
+/** What a Node network error code means, in words a user can act on. */
+const CODE_MEANINGS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "the connection was refused: nothing is listening at that address",
+  ENOTFOUND: "the host name was not found (DNS)",
+  EAI_AGAIN: "the host name could not be looked up right now (DNS)",
+  EHOSTUNREACH: "the host is unreachable from this network",
+  ENETUNREACH: "the network is unreachable",
+  ECONNRESET: "the connection was reset",
+  ETIMEDOUT: "the connection timed out"
+}
+
+const describeCode = (code: string): string => {
+  const meaning = CODE_MEANINGS[code] ??
+    (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/.test(code) ? "its TLS certificate was not accepted" : undefined)
+  return meaning === undefined ? code : `${code}, ${meaning}`
+}
+
+const toTransport = (baseUrl: string) => (error: HttpClientError): Transport => {
   const code = errorCode(error.cause)
   const connectFailed = error._tag === "RequestError" && code !== undefined && CONNECT_FAILURES.has(code)
-  const detail = code ?? (error.cause instanceof Error ? error.cause.message : error.reason)
+  const detail = code !== undefined
+    ? describeCode(code)
+    : error.cause instanceof Error ? error.cause.message : error.reason
   return new Transport({
     reason: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
-    mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport")
+    mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport"),
+    baseUrl
   })
 }
 

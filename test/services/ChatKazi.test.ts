@@ -508,7 +508,7 @@ describe("ChatKazi retry policy", () => {
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("POST", `${API}/messages/text`, transportFailure("ECONNREFUSED"))
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 2 })).sendText(text))
-      expect(error).toMatchObject({ _tag: "Transport", mayHaveArrived: false, reason: "ECONNREFUSED" })
+      expect(error).toMatchObject({ _tag: "Transport", mayHaveArrived: false, reason: expect.stringContaining("ECONNREFUSED") })
       expect(error.message).toContain("CHATKAZI_BASE_URL")
       expect(fake.requests).toHaveLength(3)
     }))
