@@ -1,34 +1,38 @@
 /**
- * chatkazi-mcp as a library: the ChatKazi service and its layers, the typed errors, the tools
- * (definitions and programs), the stdio MCP server, and the sandbox (a ChatKazi simulator with its
- * HTTP app and in-process client layers), to compose into other Effect apps and their tests. The
- * simulator's standalone socket server stays with the command: it needs @effect/platform-node.
+ * chatkazi-mcp as a library, for Effect apps that compose the tool programs: the services and their
+ * layers, the domain models, the typed errors, the tools, the stdio MCP server, and the sandbox (a
+ * ChatKazi simulator with its HTTP app and in-process layers). Test layers are in
+ * `chatkazi-mcp/testing`. Importing this entry loads neither the MCP SDK nor qrcode: `serveStdio`
+ * loads the SDK when it starts, and `get_session_qr` loads qrcode when it draws a code.
  */
+
+// Errors: one union, each member's `message` says what happened and what to do next.
 export * from "./errors/ChatKaziError.js"
-export * from "./sandbox/MediaRules.js"
-export * from "./sandbox/SandboxConfig.js"
-export * from "./sandbox/SandboxGateway.js"
-export * from "./sandbox/SandboxHttpClient.js"
-export * from "./sandbox/SandboxMediaProbe.js"
-export { sandboxMessages } from "./sandbox/sandboxMessages.js"
-export { SANDBOX_NOTICE, serveSandbox, type SandboxModeOptions } from "./server/sandbox.js"
-export * from "./sandbox/Simulator.js"
-export * from "./sandbox/SimulatorApp.js"
-export * from "./services/ChatKazi.js"
-export * from "./services/ChatKaziConfig.js"
-export * from "./services/ChatKaziTest.js"
-export * from "./server/logging.js"
-export * from "./server/stdio.js"
-export * from "./services/MediaProbe.js"
-export * from "./services/Progress.js"
-export * from "./services/Responses.js"
-export * from "./services/SafetyConfig.js"
-export * from "./services/SendGuard.js"
+
+// Domain models and services, each with its layers (`X.layer`, `X.layerTest`, `X.layerXxx`).
+export * from "./services/Domain.js"
+export { Account, type AccountInfo } from "./services/Account.js"
+export { ChatKazi, type ChatKaziApi } from "./services/ChatKazi.js"
+export { ChatKaziConfig, type ChatKaziSettings, DEFAULT_BASE_URL } from "./services/ChatKaziConfig.js"
+export { ChatKaziTest, type ChatKaziTestApi, type Operation, type RecordedCall } from "./services/ChatKaziTest.js"
+export { type MediaFacts, MediaProbe, type MediaProbeApi } from "./services/MediaProbe.js"
+export { Progress, type ProgressReport } from "./services/Progress.js"
+export { SafetyConfig, type SafetySettings } from "./services/SafetyConfig.js"
+export { type GuardedReceipt, type OutgoingMessage, SendGuard, type SendGuardApi } from "./services/SendGuard.js"
+export { type PaceVerdict, StateStore, type StateStoreApi, StoreUnavailable } from "./services/StateStore.js"
+
+// Tools: definitions whose `run` is an Effect program, the registry, and the input schemas they share.
 export * from "./tools/Inputs.js"
-export * from "./tools/registry.js"
-export * from "./tools/SessionLifecycle.js"
-export * from "./tools/SessionView.js"
-export * from "./tools/Tool.js"
+export { tools, type ToolServices } from "./tools/registry.js"
+export {
+  type AnyTool,
+  defineTool,
+  type Tool,
+  type ToolAnnotations,
+  type ToolImage,
+  type ToolReply,
+  type ToolRequirements
+} from "./tools/Tool.js"
 export { getSessionQr } from "./tools/getSessionQr.js"
 export { getSessionStatus } from "./tools/getSessionStatus.js"
 export { listSessions } from "./tools/listSessions.js"
@@ -37,3 +41,27 @@ export { sendWhatsappMedia } from "./tools/sendWhatsappMedia.js"
 export { sendWhatsappText } from "./tools/sendWhatsappText.js"
 export { startSession } from "./tools/startSession.js"
 export { waitForSession } from "./tools/waitForSession.js"
+
+// The MCP server over stdio (it sends every log line to stderr itself).
+export { StderrLogger } from "./server/logging.js"
+export { serveStdio, type StdioOptions } from "./server/stdio.js"
+
+// The sandbox: a simulated ChatKazi, in process or as an HTTP app. The standalone socket server
+// stays with the command: it needs @effect/platform-node.
+export { DEFAULT_SANDBOX_SETTINGS, SandboxConfig, type SandboxSettings } from "./sandbox/SandboxConfig.js"
+export * as SandboxGateway from "./sandbox/SandboxGateway.js"
+export * as SandboxHttpClient from "./sandbox/SandboxHttpClient.js"
+export * as SandboxMediaProbe from "./sandbox/SandboxMediaProbe.js"
+export { sandboxMessages } from "./sandbox/sandboxMessages.js"
+export {
+  type AcceptedMessage,
+  type Receipt,
+  Refusal,
+  type SessionInfo,
+  Simulator,
+  type SimulatorApi,
+  type SimulatorState
+} from "./sandbox/Simulator.js"
+export * as SimulatorRules from "./sandbox/Simulator.js"
+export { SimulatorApp } from "./sandbox/SimulatorApp.js"
+export { SANDBOX_NOTICE, serveSandbox, type SandboxModeOptions } from "./server/sandbox.js"

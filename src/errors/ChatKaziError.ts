@@ -1,6 +1,7 @@
 /**
  * Every failure a tool can end in. Each error carries what the gateway said (when it said
- * anything) and renders `guidance`: what happened and what the model should do next.
+ * anything), and its `message` is the guidance: what happened and what the model (or the person
+ * reading a log) should do next.
  */
 import { Schema } from "effect"
 
@@ -9,10 +10,12 @@ const GatewayMessage = Schema.optional(Schema.String)
 const said = (message: string | undefined) => (message ? ` ChatKazi said: "${message}".` : "")
 
 export class MissingApiKey extends Schema.TaggedError<MissingApiKey>()("MissingApiKey", {}) {
-  get guidance() {
+  override get message() {
     return "CHATKAZI_API_KEY is not set, so nothing was sent to ChatKazi. Ask the user to copy their API key " +
       "from the ChatKazi dashboard into the \"env\" block of this server's entry in their MCP host config " +
-      "(e.g. \"env\": { \"CHATKAZI_API_KEY\": \"…\" }) and restart the host."
+      "(e.g. \"env\": { \"CHATKAZI_API_KEY\": \"…\" }) and restart the host. To try it without an account, " +
+      "they can start it with --sandbox instead (\"args\": [\"-y\", \"chatkazi-mcp\", \"--sandbox\"]): a simulated " +
+      "gateway that sends nothing to WhatsApp."
   }
 }
 
@@ -20,7 +23,7 @@ export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidC
   setting: Schema.String,
   problem: Schema.String
 }) {
-  get guidance() {
+  override get message() {
     return `The setting ${this.setting} is invalid: ${this.problem}. Nothing was sent. Ask the user to fix it ` +
       "in the \"env\" block of this server's entry in their MCP host config and restart the host."
   }
@@ -29,7 +32,7 @@ export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidC
 export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
   problems: Schema.Array(Schema.String)
 }) {
-  get guidance() {
+  override get message() {
     return `The arguments were not valid, so nothing was sent:\n${this.problems.map((p) => `- ${p}`).join("\n")}\n` +
       "Fix every problem listed and call the tool again."
   }
@@ -37,20 +40,20 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
 
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
   status: Schema.Number,
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
-    return `ChatKazi rejected the API key (HTTP ${this.status}).${said(this.message)} This is a credential ` +
+  override get message() {
+    return `ChatKazi rejected the API key (HTTP ${this.status}).${said(this.gatewayMessage)} This is a credential ` +
       "configuration problem, not something a retry fixes: ask the user to check CHATKAZI_API_KEY in their MCP " +
       "host config against the key in their ChatKazi dashboard."
   }
 }
 
 export class LimitReached extends Schema.TaggedError<LimitReached>()("LimitReached", {
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
-    return `ChatKazi refused because the account reached its plan limit (HTTP 402).${said(this.message)} ` +
+  override get message() {
+    return `ChatKazi refused because the account reached its plan limit (HTTP 402).${said(this.gatewayMessage)} ` +
       "Do not retry and do not try to create more sessions or send more messages. Tell the user their ChatKazi " +
       "plan limit was reached (for example the WhatsApp instance limit) and that they can upgrade their plan or " +
       "free up an existing session."
@@ -58,30 +61,30 @@ export class LimitReached extends Schema.TaggedError<LimitReached>()("LimitReach
 }
 
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
+  override get message() {
     return `ChatKazi reported a conflict (HTTP 409): the session is already active or in a state that does not ` +
-      `allow this.${said(this.message)} Call get_session_status to see its state; if it must be restarted, call ` +
+      `allow this.${said(this.gatewayMessage)} Call get_session_status to see its state; if it must be restarted, call ` +
       "logout_session first and then start_session."
   }
 }
 
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
-    return `ChatKazi does not know that session (HTTP 404).${said(this.message)} Call list_sessions to see the ` +
+  override get message() {
+    return `ChatKazi does not know that session (HTTP 404).${said(this.gatewayMessage)} Call list_sessions to see the ` +
       "session ids this account has, or start_session to create one."
   }
 }
 
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   status: Schema.Number,
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
-    return `ChatKazi rejected the request as invalid (HTTP ${this.status}).${said(this.message)} Check the ` +
+  override get message() {
+    return `ChatKazi rejected the request as invalid (HTTP ${this.status}).${said(this.gatewayMessage)} Check the ` +
       "arguments (recipient number in international format, a session that exists and is connected) and correct " +
       "them before calling again."
   }
@@ -89,11 +92,11 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   retryAfterSeconds: Schema.optional(Schema.Number),
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
+  override get message() {
     const wait = this.retryAfterSeconds === undefined ? "a minute" : `${this.retryAfterSeconds} seconds`
-    return `ChatKazi is rate limiting this account (HTTP 429).${said(this.message)} Nothing more was sent. Wait ` +
+    return `ChatKazi is rate limiting this account (HTTP 429).${said(this.gatewayMessage)} Nothing more was sent. Wait ` +
       `${wait} before trying again, and slow down: bursts of messages get WhatsApp numbers banned.`
   }
 }
@@ -103,7 +106,7 @@ export class PaceLimited extends Schema.TaggedError<PaceLimited>()("PaceLimited"
   maxPerMinute: Schema.Number,
   retryAfterSeconds: Schema.Number
 }) {
-  get guidance() {
+  override get message() {
     return `Refused, nothing was sent: session "${this.sessionId}" already sent ${this.maxPerMinute} messages in ` +
       `the last minute, the most CHATKAZI_MAX_SENDS_PER_MINUTE allows. Wait ${this.retryAfterSeconds} seconds ` +
       "before sending again. Sending in bursts gets WhatsApp numbers banned; if the user really needs a higher " +
@@ -114,7 +117,7 @@ export class PaceLimited extends Schema.TaggedError<PaceLimited>()("PaceLimited"
 export class RecipientNotAllowed extends Schema.TaggedError<RecipientNotAllowed>()("RecipientNotAllowed", {
   to: Schema.String
 }) {
-  get guidance() {
+  override get message() {
     return `Refused, nothing was sent: ${this.to} is not on the allowlist set by CHATKAZI_ALLOWED_RECIPIENTS. ` +
       "Do not try another way to reach this number. If the user wants to message it, they must add it to " +
       "CHATKAZI_ALLOWED_RECIPIENTS in their MCP host config themselves."
@@ -124,7 +127,7 @@ export class RecipientNotAllowed extends Schema.TaggedError<RecipientNotAllowed>
 export class ReadOnlyMode extends Schema.TaggedError<ReadOnlyMode>()("ReadOnlyMode", {
   tool: Schema.String
 }) {
-  get guidance() {
+  override get message() {
     return `Refused, nothing was sent: ${this.tool} changes things, and this server runs with ` +
       "CHATKAZI_READ_ONLY=true, which allows only list_sessions, get_session_status, get_session_qr and " +
       "wait_for_session. Tell the user; they can turn read-only mode off in their MCP host config."
@@ -133,11 +136,11 @@ export class ReadOnlyMode extends Schema.TaggedError<ReadOnlyMode>()("ReadOnlyMo
 
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
   status: Schema.optional(Schema.Number),
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
+  override get message() {
     const what = this.status === undefined ? "an answer that was not JSON" : `HTTP ${this.status}`
-    return `ChatKazi is having trouble (${what}).${said(this.message)} Wait a little and try again; if it keeps ` +
+    return `ChatKazi is having trouble (${what}).${said(this.gatewayMessage)} Wait a little and try again; if it keeps ` +
       "failing, tell the user the ChatKazi gateway seems to be down."
   }
 }
@@ -145,20 +148,24 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
   timeoutMs: Schema.Number
 }) {
-  get guidance() {
+  override get message() {
     return `ChatKazi did not answer within ${this.timeoutMs} ms (CHATKAZI_TIMEOUT_MS). Try again in a moment; ` +
       "if it keeps happening the gateway may be down or the user may raise CHATKAZI_TIMEOUT_MS."
   }
 }
 
 export class Transport extends Schema.TaggedError<Transport>()("Transport", {
-  message: Schema.String,
+  /** What failed, e.g. `ECONNREFUSED` or a certificate problem. */
+  reason: Schema.String,
   /** False only when the connection failed before anything was sent (refused, unknown host). */
-  mayHaveArrived: Schema.Boolean
+  mayHaveArrived: Schema.Boolean,
+  /** The CHATKAZI_BASE_URL that could not be reached. */
+  baseUrl: Schema.optional(Schema.String)
 }) {
-  get guidance() {
-    return `Could not reach ChatKazi: ${this.message}. Check the network connection and CHATKAZI_BASE_URL, then ` +
-      "try again."
+  override get message() {
+    const where = this.baseUrl === undefined ? "" : ` at ${this.baseUrl}`
+    return `Could not reach ChatKazi${where}: ${this.reason}. Check the network connection and CHATKAZI_BASE_URL, ` +
+      "then try again."
   }
 }
 
@@ -168,7 +175,7 @@ export class DeliveryUncertain extends Schema.TaggedError<DeliveryUncertain>()("
   /** Set when this call repeated an identical send whose delivery was already uncertain, and sent nothing. */
   repeated: Schema.optional(Schema.Boolean)
 }) {
-  get guidance() {
+  override get message() {
     if (this.repeated) {
       return `Not sent: an identical ${this.operation} was attempted moments ago and its delivery is uncertain ` +
         `(${this.reason}). Sending it again could deliver the same WhatsApp message twice. Tell the user and ` +
@@ -186,10 +193,10 @@ export class DeliveryUncertain extends Schema.TaggedError<DeliveryUncertain>()("
 
 export class EmptyMedia extends Schema.TaggedError<EmptyMedia>()("EmptyMedia", {
   url: Schema.String,
-  message: GatewayMessage
+  gatewayMessage: GatewayMessage
 }) {
-  get guidance() {
-    return `The media file at ${this.url} could not be downloaded or is empty (0 bytes).${said(this.message)} ` +
+  override get message() {
+    return `The media file at ${this.url} could not be downloaded or is empty (0 bytes).${said(this.gatewayMessage)} ` +
       "The URL is probably wrong, private, expired or blocked for downloads. Nothing was sent. Use a direct, " +
       "public link to the file itself (one that downloads the file, not a web page that shows it)."
   }
@@ -199,30 +206,38 @@ export class MediaUnreachable extends Schema.TaggedError<MediaUnreachable>()("Me
   url: Schema.String,
   reason: Schema.String
 }) {
-  get guidance() {
+  override get message() {
     return `The media URL ${this.url} cannot be used: ${this.reason}. Nothing was sent. ChatKazi has to download ` +
       "the file itself, so use a direct link to the file on a public https server (not a page, a private or " +
       "local address, or a link that needs a login)."
   }
 }
 
-/** The failures a ChatKazi call or a tool can end in; each renders guidance for the model. */
-export type ChatKaziError =
-  | MissingApiKey
-  | InvalidConfig
-  | InvalidInput
-  | Unauthorized
-  | LimitReached
-  | Conflict
-  | NotFound
-  | InvalidRequest
-  | RateLimited
-  | PaceLimited
-  | RecipientNotAllowed
-  | ReadOnlyMode
-  | UpstreamUnavailable
-  | Timeout
-  | Transport
-  | DeliveryUncertain
-  | EmptyMedia
-  | MediaUnreachable
+/** The failures a ChatKazi call or a tool can end in; each one's `message` is guidance for the model. */
+export const ChatKaziError = Schema.Union(
+  MissingApiKey,
+  InvalidConfig,
+  InvalidInput,
+  Unauthorized,
+  LimitReached,
+  Conflict,
+  NotFound,
+  InvalidRequest,
+  RateLimited,
+  PaceLimited,
+  RecipientNotAllowed,
+  ReadOnlyMode,
+  UpstreamUnavailable,
+  Timeout,
+  Transport,
+  DeliveryUncertain,
+  EmptyMedia,
+  MediaUnreachable
+)
+export type ChatKaziError = typeof ChatKaziError.Type
+
+/** The members of `ChatKaziError` with these tags. */
+export type ChatKaziErrorOf<Tag extends ChatKaziError["_tag"]> = Extract<ChatKaziError, { readonly _tag: Tag }>
+
+/** True for any member of `ChatKaziError`. */
+export const isChatKaziError: (value: unknown) => value is ChatKaziError = Schema.is(ChatKaziError)

@@ -8,20 +8,21 @@ import { ChatKazi } from "../services/ChatKazi.js"
 import { ChatKaziConfig } from "../services/ChatKaziConfig.js"
 import type { MediaProbe } from "../services/MediaProbe.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
-import { SandboxHttpClient } from "./SandboxHttpClient.js"
-import { SandboxMediaProbe } from "./SandboxMediaProbe.js"
+import * as SandboxHttpClient from "./SandboxHttpClient.js"
+import * as SandboxMediaProbe from "./SandboxMediaProbe.js"
 import { Simulator } from "./Simulator.js"
 
 /** `.invalid` never resolves (RFC 2606): even a request that escaped the simulator would go nowhere. */
 export const SANDBOX_BASE_URL = "http://chatkazi-sandbox.invalid/api/v1"
 export const SANDBOX_API_KEY = "sandbox"
 
-export const SandboxGateway = (
+/** Use as `SandboxGateway.layer(settings)`. */
+export const layer = (
   settings: Partial<SandboxSettings> = {}
 ): Layer.Layer<ChatKazi | MediaProbe | Simulator> =>
-  Layer.mergeAll(ChatKazi.layer, SandboxMediaProbe).pipe(
+  Layer.mergeAll(ChatKazi.layer, SandboxMediaProbe.layer).pipe(
     Layer.provide(Layer.succeed(ChatKaziConfig, ChatKaziConfig.make({ apiKey: SANDBOX_API_KEY, baseUrl: SANDBOX_BASE_URL }))),
-    Layer.provide(SandboxHttpClient),
+    Layer.provide(SandboxHttpClient.layer),
     Layer.provideMerge(Simulator.layer),
     Layer.provide(SandboxConfig.layer(settings))
   )

@@ -19,6 +19,6 @@ export const simulatorFetch: Effect.Effect<typeof globalThis.fetch, never, Simul
   return ((input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))) as typeof globalThis.fetch
 })
 
-export const SandboxHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulator> = FetchHttpClient.layer.pipe(
+export const layer: Layer.Layer<HttpClient.HttpClient, never, Simulator> = FetchHttpClient.layer.pipe(
   Layer.provide(Layer.effect(FetchHttpClient.Fetch, simulatorFetch))
 )

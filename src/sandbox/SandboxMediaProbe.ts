@@ -12,11 +12,11 @@ export const checkSandboxMedia = (raw: string): Effect.Effect<MediaFacts, EmptyM
   Effect.flatMap(precheckMediaUrl(raw, false), () => {
     if (isEmptyMediaUrl(raw)) {
       return Effect.fail(
-        new EmptyMedia({ url: raw, message: "sandbox rule: links whose path contains 'empty' are empty files" })
+        new EmptyMedia({ url: raw, gatewayMessage: "sandbox rule: links whose path contains 'empty' are empty files" })
       )
     }
     const mimetype = guessMimetype(raw)
     return Effect.succeed(mimetype === undefined ? {} : { mimetype })
   })
 
-export const SandboxMediaProbe: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: checkSandboxMedia })
+export const layer: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: checkSandboxMedia })

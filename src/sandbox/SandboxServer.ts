@@ -18,7 +18,7 @@ export interface SandboxServerOptions {
 }
 
 /** The simulator served on 127.0.0.1:`port`. */
-export const SandboxServerLive = (options: SandboxServerOptions): Layer.Layer<HttpServer.HttpServer | Simulator, unknown> =>
+export const layer = (options: SandboxServerOptions): Layer.Layer<HttpServer.HttpServer | Simulator, unknown> =>
   HttpServer.serve(SimulatorApp).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: "127.0.0.1" })),
     Layer.provideMerge(Simulator.layer),
@@ -53,4 +53,4 @@ const describeScan = (settings: SandboxSettings) => {
 
 /** Serves until interrupted. */
 export const runSandboxServer = (options: SandboxServerOptions): Effect.Effect<never, unknown> =>
-  Layer.launch(Layer.effectDiscard(announce).pipe(Layer.provideMerge(SandboxServerLive(options))))
+  Layer.launch(Layer.effectDiscard(announce).pipe(Layer.provideMerge(layer(options))))

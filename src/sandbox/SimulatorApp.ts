@@ -7,6 +7,8 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, ParseResult, Schema } from "effect"
+import { MEDIA_TYPES } from "../services/Domain.js"
+import * as Rules from "./Simulator.js"
 import { Refusal, Simulator, type SimulatorApi } from "./Simulator.js"
 
 const ok = (data: unknown) => HttpServerResponse.unsafeJson({ success: true, data })
@@ -59,7 +61,7 @@ const MediaBody = Schema.Struct({
   sessionId: NonEmpty,
   to: NonEmpty,
   url: NonEmpty,
-  type: Schema.optionalWith(Schema.Literal("image", "video", "audio", "document"), { default: () => "image" as const }),
+  type: Schema.optionalWith(Schema.Literal(...MEDIA_TYPES), { default: () => "image" as const }),
   caption: Schema.optional(Schema.String),
   mimetype: Schema.optional(Schema.String),
   fileName: Schema.optional(Schema.String)
@@ -78,22 +80,23 @@ const sessionIdFromBodyOrQuery = Effect.orElse(
 )
 
 export const ApiRoutes = HttpRouter.empty.pipe(
-  HttpRouter.get("/sessions", api((s) => s.listSessions)),
-  HttpRouter.post("/session/start", api((s) => Effect.flatMap(body(SessionBody), (b) => s.startSession(b.sessionId)))),
-  HttpRouter.get("/session/status", api((s) => Effect.flatMap(query(SessionQuery), (q) => s.sessionStatus(q.sessionId)))),
-  HttpRouter.get("/session/qr", api((s) => Effect.flatMap(query(SessionQuery), (q) => s.sessionQr(q.sessionId)))),
-  HttpRouter.post("/session/logout", api((s) => Effect.flatMap(body(SessionBody), (b) => s.logoutSession(b.sessionId)))),
-  HttpRouter.post("/messages/text", api((s) => Effect.flatMap(body(TextBody), s.sendText))),
-  HttpRouter.post("/messages/media", api((s) => Effect.flatMap(body(MediaBody), s.sendMedia)))
+  HttpRouter.get("/sessions", api((s) => s.apply(Rules.listSessions))),
+  HttpRouter.post("/session/start", api((s) => Effect.flatMap(body(SessionBody), (b) => s.apply(Rules.startSession(b.sessionId))))),
+  HttpRouter.get("/session/status", api((s) => Effect.flatMap(query(SessionQuery), (q) => s.apply(Rules.sessionStatus(q.sessionId))))),
+  HttpRouter.get("/session/qr", api((s) => Effect.flatMap(query(SessionQuery), (q) => s.apply(Rules.sessionQr(q.sessionId))))),
+  HttpRouter.post("/session/logout", api((s) => Effect.flatMap(body(SessionBody), (b) => s.apply(Rules.logoutSession(b.sessionId))))),
+  HttpRouter.post("/messages/text", api((s) => Effect.flatMap(body(TextBody), (m) => s.apply(Rules.sendText(m))))),
+  HttpRouter.post("/messages/media", api((s) => Effect.flatMap(body(MediaBody), (m) => s.apply(Rules.sendMedia(m)))))
 )
+
+/** A sandbox control about one session, named in the body or the query. */
+const control = (rule: (sessionId: string) => Rules.Rule<unknown>) =>
+  answer(Effect.flatMap(Simulator, (s) => Effect.flatMap(sessionIdFromBodyOrQuery, (id) => s.apply(rule(id)))))
 
 export const SandboxRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/messages", answer(Effect.flatMap(Simulator, (s) => s.messages))),
-  HttpRouter.post("/scan", answer(Effect.flatMap(Simulator, (s) => Effect.flatMap(sessionIdFromBodyOrQuery, s.scan)))),
-  HttpRouter.post(
-    "/disconnect",
-    answer(Effect.flatMap(Simulator, (s) => Effect.flatMap(sessionIdFromBodyOrQuery, s.disconnect)))
-  )
+  HttpRouter.post("/scan", control(Rules.scan)),
+  HttpRouter.post("/disconnect", control(Rules.disconnect))
 )
 
 const about = {

@@ -61,7 +61,7 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
         Effect.flatMap((reply) => successResult(tool, reply, notice))
       )
     return program.pipe(
-      Effect.catchAll((error) => Effect.succeed(errorResult(error.guidance, notice))),
+      Effect.catchAll((error) => Effect.succeed(errorResult(error.message, notice))),
       Effect.catchAllCause((cause) =>
         Effect.as(
           Effect.logError(`${name} failed unexpectedly`, Cause.pretty(cause)),

@@ -7,7 +7,7 @@ import type { ChatKaziError } from "../errors/ChatKaziError.js"
 import { serveStdio } from "./stdio.js"
 import type { AnyTool } from "../tools/Tool.js"
 import type { SandboxSettings } from "../sandbox/SandboxConfig.js"
-import { SandboxGateway } from "../sandbox/SandboxGateway.js"
+import * as SandboxGateway from "../sandbox/SandboxGateway.js"
 import { sandboxMessages } from "../sandbox/sandboxMessages.js"
 
 export const SANDBOX_NOTICE =
@@ -35,7 +35,7 @@ export const serveSandbox = <R>(options: SandboxModeOptions<R>): Effect.Effect<v
       name: options.name,
       version: options.version,
       tools: [...options.tools, sandboxMessages],
-      layer: Layer.mergeAll(SandboxGateway(options.settings), options.guards),
+      layer: Layer.mergeAll(SandboxGateway.layer(options.settings), options.guards),
       notice: SANDBOX_NOTICE,
       instructions: INSTRUCTIONS
     })

@@ -1,27 +1,31 @@
 /**
  * The MCP server over stdio: lists the tools with the JSON Schemas of their Effect Schemas, and
  * runs each call as an Effect in a runtime built from the Layer graph. Every failure becomes an
- * `isError` result with guidance; nothing but JSON-RPC is written to stdout.
+ * `isError` result with guidance; nothing but JSON-RPC is written to stdout: every log line goes
+ * to stderr, whoever calls this. The MCP SDK is loaded only when serving starts, so a library user
+ * who only runs tool programs does not need it.
  */
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { Context, Deferred, Effect, Either, Exit, Layer, Option, Runtime } from "effect"
 import type { Readable, Writable } from "node:stream"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
 import { SafetyConfig } from "../services/SafetyConfig.js"
-import type { AnyTool } from "../tools/Tool.js"
+import type { AnyTool, ToolRequirements } from "../tools/Tool.js"
 import { makeCalls } from "./calls.js"
 import { makeDispatch } from "./dispatch.js"
-import { makeMcpServer } from "./mcpServer.js"
+import { StderrLogger } from "./logging.js"
 
-export interface StdioOptions<R> {
+export interface StdioOptions<Tools extends ReadonlyArray<AnyTool>> {
   readonly name: string
   readonly version: string
-  readonly tools: ReadonlyArray<AnyTool>
+  readonly tools: Tools
   /**
-   * Everything the tools need. If building it fails (no API key, a bad setting), the server still
-   * starts and every call answers with that failure's guidance.
+   * Everything the tools need: a layer that leaves one of their services out does not compile. If
+   * building it fails (no API key, a bad setting), the server still starts and every call answers
+   * with that failure's guidance.
    */
-  readonly layer: Layer.Layer<R, ChatKaziError>
+  readonly layer: Layer.Layer<ToolRequirements<Tools[number]>, ChatKaziError>
+  /** Run once the transport is connected, e.g. to log that the server is ready. */
+  readonly onReady?: Effect.Effect<void>
   readonly instructions?: string
   /** Put before every result's text, e.g. to say this is the sandbox. */
   readonly notice?: string
@@ -32,13 +36,14 @@ export interface StdioOptions<R> {
 }
 
 /** Serves until stdin closes or the fiber is interrupted (SIGINT/SIGTERM through `runMain`). */
-export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
+export const serveStdio = <const Tools extends ReadonlyArray<AnyTool>>(options: StdioOptions<Tools>): Effect.Effect<void> =>
   Effect.scoped(
     Effect.gen(function*() {
+      type R = ToolRequirements<Tools[number]>
       const stdin = options.stdin ?? process.stdin
       const services = yield* Effect.either(Layer.toRuntime(options.layer))
       if (Either.isLeft(services)) {
-        yield* Effect.logWarning(`Starting without ChatKazi access. ${services.left.guidance}`)
+        yield* Effect.logWarning(`Starting without ChatKazi access. ${services.left.message}`)
       }
       const fallback = yield* Effect.runtime<never>()
       const runtime: Runtime.Runtime<R> = Either.isRight(services) ? services.right : (fallback as Runtime.Runtime<R>)
@@ -51,6 +56,9 @@ export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
         unavailable: Either.isLeft(services) ? services.left : undefined
       })
 
+      const [{ makeMcpServer }, { StdioServerTransport }] = yield* Effect.promise(() =>
+        Promise.all([import("./mcpServer.js"), import("@modelcontextprotocol/sdk/server/stdio.js")])
+      )
       const calls = makeCalls()
       const server = makeMcpServer({
         name: options.name,
@@ -79,6 +87,7 @@ export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
             Effect.andThen(Effect.promise(() => server.close()))
           )
       )
+      if (options.onReady) yield* options.onReady
       yield* Deferred.await(closed)
     })
-  )
+  ).pipe(Effect.provide(StderrLogger))

@@ -10,13 +10,16 @@ import {
   type ChatKaziError,
   DeliveryUncertain,
   EmptyMedia,
+  InvalidConfig,
   Timeout,
   Transport,
   UpstreamUnavailable
 } from "../errors/ChatKaziError.js"
-import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
-import { errorCode } from "./errorCode.js"
-import { type GatewayFailure, interpretAnswer } from "./GatewayResponse.js"
+import { ChatKaziConfig, type ChatKaziSettings, DEFAULT_BASE_URL } from "./ChatKaziConfig.js"
+import { type ChatKaziTest, layerChatKaziTest } from "./ChatKaziTest.js"
+import type { MediaMessage, SendReceipt, Session, SessionQr, TextMessage } from "./Domain.js"
+import { errorCode } from "./internal/errorCode.js"
+import { type GatewayFailure, interpretAnswer } from "./internal/GatewayResponse.js"
 import {
   type BodyDecoder,
   decodeSendReceiptBody,
@@ -24,29 +27,8 @@ import {
   decodeSessionListBody,
   decodeSessionQrBody,
   mentionsFailedDownload,
-  reportsEmptyMedia,
-  type SendReceipt,
-  type Session,
-  type SessionQr
-} from "./Responses.js"
-
-export type MediaType = "image" | "video" | "audio" | "document"
-
-export interface TextMessage {
-  readonly sessionId: string
-  readonly to: string
-  readonly text: string
-}
-
-export interface MediaMessage {
-  readonly sessionId: string
-  readonly to: string
-  readonly url: string
-  readonly type: MediaType
-  readonly caption?: string | undefined
-  readonly mimetype?: string | undefined
-  readonly fileName?: string | undefined
-}
+  reportsEmptyMedia
+} from "./internal/Responses.js"
 
 export interface ChatKaziApi {
   readonly listSessions: Effect.Effect<ReadonlyArray<Session>, ChatKaziError>
@@ -67,6 +49,13 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
       return makeChatKazi(config, yield* HttpClient.HttpClient, yield* Effect.makeSemaphore(config.maxConcurrency))
     })
   )
+
+  /**
+   * An in-memory gateway, with its recorder (`ChatKaziTest`): `sessions` maps ids to their starting
+   * states; sends are recorded, and any operation can be made to fail.
+   */
+  static readonly layerTest = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
+    layerChatKaziTest(sessions)
 }
 
 /**
@@ -111,7 +100,7 @@ const makeChatKazi = (
       ),
       Effect.scoped,
       withoutRedirects,
-      Effect.mapError(toTransport),
+      Effect.mapError(toTransport(config.baseUrl)),
       Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }),
       Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
       inFlight.withPermits(1)
@@ -125,8 +114,8 @@ const makeChatKazi = (
       // its own guidance even when its text mentions fetching something.
       Effect.mapError((error) =>
         call.mediaUrl !== undefined && (error._tag === "InvalidRequest" || error._tag === "UpstreamUnavailable") &&
-          mentionsFailedDownload(error.message)
-          ? new EmptyMedia({ url: call.mediaUrl, message: error.message })
+          mentionsFailedDownload(error.gatewayMessage)
+          ? new EmptyMedia({ url: call.mediaUrl, gatewayMessage: error.gatewayMessage })
           : error
       ),
       Effect.mapError((error) => call.idempotency === "write" ? uncertainDelivery(call.operation, error) : error),
@@ -147,7 +136,17 @@ const makeChatKazi = (
       idempotency: "read",
       request: get("/sessions"),
       decode: decodeSessionListBody
-    }),
+    }).pipe(
+      // No session is named here, so a 404 means the address is not the ChatKazi API.
+      Effect.catchTag("NotFound", () =>
+        Effect.fail(
+          new InvalidConfig({
+            setting: "CHATKAZI_BASE_URL",
+            problem: `${config.baseUrl}/sessions answered HTTP 404, so ${config.baseUrl} is not the ChatKazi API ` +
+              `address; it is usually ${DEFAULT_BASE_URL} (https, ending in /api/v1)`
+          })
+        ))
+    ),
     startSession: (sessionId) =>
       run({
         operation: "start_session",
@@ -193,7 +192,7 @@ const makeChatKazi = (
       }).pipe(
         Effect.filterOrFail(
           (receipt) => !reportsEmptyMedia(receipt),
-          () => new EmptyMedia({ url: message.url, message: "the gateway reported a size of 0 bytes" })
+          () => new EmptyMedia({ url: message.url, gatewayMessage: "the gateway reported a size of 0 bytes" })
         )
       )
   })
@@ -216,18 +215,38 @@ const withoutUndefined = (fields: Record<string, unknown>) =>
 
 const CONNECT_FAILURES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
 
-const toTransport = (error: HttpClientError): Transport => {
+/** What a Node network error code means, in words a user can act on. */
+const CODE_MEANINGS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "the connection was refused: nothing is listening at that address",
+  ENOTFOUND: "the host name was not found (DNS)",
+  EAI_AGAIN: "the host name could not be looked up right now (DNS)",
+  EHOSTUNREACH: "the host is unreachable from this network",
+  ENETUNREACH: "the network is unreachable",
+  ECONNRESET: "the connection was reset",
+  ETIMEDOUT: "the connection timed out"
+}
+
+const describeCode = (code: string): string => {
+  const meaning = CODE_MEANINGS[code] ??
+    (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/.test(code) ? "its TLS certificate was not accepted" : undefined)
+  return meaning === undefined ? code : `${code}, ${meaning}`
+}
+
+const toTransport = (baseUrl: string) => (error: HttpClientError): Transport => {
   const code = errorCode(error.cause)
   const connectFailed = error._tag === "RequestError" && code !== undefined && CONNECT_FAILURES.has(code)
-  const detail = code ?? (error.cause instanceof Error ? error.cause.message : error.reason)
+  const detail = code !== undefined
+    ? describeCode(code)
+    : error.cause instanceof Error ? error.cause.message : error.reason
   return new Transport({
-    message: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
-    mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport")
+    reason: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
+    mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport"),
+    baseUrl
   })
 }
 
 const unexpectedAnswer = (error: ParseResult.ParseError) =>
-  new UpstreamUnavailable({ message: `an answer this server does not understand: ${error.message.split("\n")[0]}` })
+  new UpstreamUnavailable({ gatewayMessage: `an answer this server does not understand: ${error.message.split("\n")[0]}` })
 
 type AttemptFailure = GatewayFailure | Timeout | Transport
 
@@ -264,12 +283,12 @@ const uncertainDelivery = (operation: string, error: ChatKaziError): ChatKaziErr
     case "Timeout":
       return new DeliveryUncertain({ operation, reason: `no answer within ${error.timeoutMs} ms` })
     case "Transport":
-      return error.mayHaveArrived ? new DeliveryUncertain({ operation, reason: error.message }) : error
+      return error.mayHaveArrived ? new DeliveryUncertain({ operation, reason: error.reason }) : error
     case "UpstreamUnavailable":
       return new DeliveryUncertain({
         operation,
         reason: `${error.status === undefined ? "an unreadable answer" : `HTTP ${error.status}`}${
-          error.message ? `: ${error.message}` : ""
+          error.gatewayMessage ? `: ${error.gatewayMessage}` : ""
         }`
       })
     default:

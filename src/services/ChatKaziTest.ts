@@ -4,8 +4,8 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { type ChatKaziError, Conflict, InvalidRequest, NotFound } from "../errors/ChatKaziError.js"
-import { ChatKazi, type MediaMessage, type TextMessage } from "./ChatKazi.js"
-import type { SendReceipt, Session } from "./Responses.js"
+import { ChatKazi } from "./ChatKazi.js"
+import type { MediaMessage, SendReceipt, Session, TextMessage } from "./Domain.js"
 
 export type Operation = keyof ChatKazi["Type"]
 
@@ -24,14 +24,15 @@ export interface ChatKaziTestApi {
   readonly failNext: (operation: Operation, ...errors: ReadonlyArray<ChatKaziError>) => void
 }
 
-export class ChatKaziTest extends Context.Tag("chatkazi-mcp/ChatKaziTest")<ChatKaziTest, ChatKaziTestApi>() {
-  /** Provides both `ChatKazi` and its recorder; `sessions` maps ids to their starting states. */
-  static readonly layer = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
-    Layer.effectContext(Effect.sync(() => {
-      const fake = makeFake(sessions)
-      return Context.make(ChatKazi, fake.service).pipe(Context.add(ChatKaziTest, fake.recorder))
-    }))
-}
+/** The recorder of the in-memory gateway that `ChatKazi.layerTest` provides beside it. */
+export class ChatKaziTest extends Context.Tag("chatkazi-mcp/ChatKaziTest")<ChatKaziTest, ChatKaziTestApi>() {}
+
+/** `ChatKazi` in memory and its recorder; `sessions` maps ids to their starting states. */
+export const layerChatKaziTest = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
+  Layer.effectContext(Effect.sync(() => {
+    const fake = makeFake(sessions)
+    return Context.make(ChatKazi, fake.service).pipe(Context.add(ChatKaziTest, fake.recorder))
+  }))
 
 const makeFake = (initial: Readonly<Record<string, string>>) => {
   const states = new Map(Object.entries(initial))
@@ -50,13 +51,13 @@ const makeFake = (initial: Readonly<Record<string, string>>) => {
     })
 
   const known = (sessionId: string) =>
-    states.has(sessionId) ? Effect.succeed(sessionId) : Effect.fail(new NotFound({ message: `session ${sessionId} not found` }))
+    states.has(sessionId) ? Effect.succeed(sessionId) : Effect.fail(new NotFound({ gatewayMessage: `session ${sessionId} not found` }))
 
   const send = (operation: "sendText" | "sendMedia", message: TextMessage | MediaMessage) =>
     handle(operation, message, () =>
       Effect.flatMap(known(message.sessionId), (id): Effect.Effect<SendReceipt, ChatKaziError> => {
         if (states.get(id) !== "connected") {
-          return Effect.fail(new InvalidRequest({ status: 400, message: `session ${id} is not connected` }))
+          return Effect.fail(new InvalidRequest({ status: 400, gatewayMessage: `session ${id} is not connected` }))
         }
         sent.push(message)
         return Effect.succeed({ messageId: `test-${nextMessageId++}`, status: "sent", details: {} })
@@ -68,7 +69,7 @@ const makeFake = (initial: Readonly<Record<string, string>>) => {
       handle("startSession", sessionId, () => {
         const state = states.get(sessionId)
         if (state !== undefined && state !== "not_started" && state !== "logged_out" && state !== "disconnected") {
-          return Effect.fail(new Conflict({ message: `session ${sessionId} is already ${state}` }))
+          return Effect.fail(new Conflict({ gatewayMessage: `session ${sessionId} is already ${state}` }))
         }
         states.set(sessionId, "qr_ready")
         return Effect.succeed(session(sessionId))

@@ -6,7 +6,7 @@ import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/
 import { Context, Effect, Layer } from "effect"
 import { EmptyMedia, MediaUnreachable } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig } from "./ChatKaziConfig.js"
-import { errorCode } from "./errorCode.js"
+import { errorCode } from "./internal/errorCode.js"
 
 export interface MediaFacts {
   /** The file's MIME type, from the server's `Content-Type`, when it gave one. */
@@ -34,7 +34,7 @@ export class MediaProbe extends Context.Tag("chatkazi-mcp/MediaProbe")<MediaProb
   )
 
   /** Trusts every URL; for tests and apps that check media their own way. */
-  static readonly trusting: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: () => Effect.succeed({}) })
+  static readonly layerTrusting: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: () => Effect.succeed({}) })
 }
 
 interface ProbeOptions {
@@ -78,7 +78,7 @@ const checkMedia = (client: HttpClient.HttpClient, raw: string, options: ProbeOp
     const answer = head.status < 300 && head.size !== 0
       ? head
       : yield* ask(HttpClientRequest.get(url, { headers: { range: "bytes=0-0" } }))
-    if (answer.size === 0) return yield* new EmptyMedia({ url: raw, message: undefined })
+    if (answer.size === 0) return yield* new EmptyMedia({ url: raw, gatewayMessage: undefined })
     if (answer.status >= 400) return yield* unreachable(`its server answered HTTP ${answer.status}`)
     return {
       ...(answer.mimetype === undefined ? {} : { mimetype: answer.mimetype }),

@@ -4,7 +4,7 @@
  */
 import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { type ChatKaziError, DeliveryUncertain, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
-import type { SendReceipt } from "./Responses.js"
+import type { SendReceipt } from "./Domain.js"
 import { isAllowedRecipient, SafetyConfig, type SafetySettings } from "./SafetyConfig.js"
 
 export interface OutgoingMessage {
@@ -35,6 +35,10 @@ export class SendGuard extends Context.Tag("chatkazi-mcp/SendGuard")<SendGuard, 
     SendGuard,
     Effect.map(SafetyConfig, makeSendGuard)
   )
+
+  /** A fresh guard with the default safety settings, any of them overridden; it remembers nothing yet. */
+  static readonly layerTest = (safety: Partial<SafetySettings> = {}): Layer.Layer<SendGuard | SafetyConfig> =>
+    SendGuard.layer.pipe(Layer.provideMerge(Layer.sync(SafetyConfig, () => SafetyConfig.make(safety))))
 }
 
 interface Delivery {

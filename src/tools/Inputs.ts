@@ -3,6 +3,7 @@
  * and their checks are what the server enforces, so the two cannot drift apart.
  */
 import { ParseResult, Schema } from "effect"
+import { MEDIA_TYPES } from "../services/Domain.js"
 
 const sessionIdText = "The WhatsApp session (instance) id, as shown by list_sessions."
 
@@ -73,8 +74,6 @@ export const MessageText = Schema.String.pipe(
     jsonSchema: { maxLength: 65_536 }
   })
 ).annotations({ description: "The message text. WhatsApp formatting (*bold*, _italic_) is kept as written." })
-
-export const MEDIA_TYPES = ["image", "video", "audio", "document"] as const
 
 /** One message for a wrong kind, instead of one "Expected …" line per allowed value. */
 export const MediaKind = Schema.Literal(...MEDIA_TYPES).annotations({

@@ -3,7 +3,7 @@
  * being returned instead of sending the message a second time.
  */
 import { Clock, Effect, Schema } from "effect"
-import { Details } from "../services/Responses.js"
+import { Details } from "../services/Domain.js"
 import type { GuardedReceipt } from "../services/SendGuard.js"
 
 export const SendOutcome = {

@@ -2,7 +2,7 @@
  * How a session is shown to the model: the gateway's facts plus what the state means and what to do.
  */
 import { Schema } from "effect"
-import { Details, type Session } from "../services/Responses.js"
+import { Details, type Session } from "../services/Domain.js"
 import { guideFor } from "./SessionLifecycle.js"
 
 export const SessionView = Schema.Struct({

@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
-import { Details } from "../services/Responses.js"
+import { Details } from "../services/Domain.js"
 import { SessionId } from "./Inputs.js"
 import { guideFor } from "./SessionLifecycle.js"
 import { describeDetails } from "./SessionView.js"

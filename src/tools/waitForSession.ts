@@ -1,7 +1,7 @@
 import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { Progress } from "../services/Progress.js"
-import type { Session } from "../services/Responses.js"
+import type { Session } from "../services/Domain.js"
 import { SessionId } from "./Inputs.js"
 import { guideFor, SESSION_STATES } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"

@@ -76,6 +76,8 @@ describe("the published package", () => {
     expect(paths).toContain(pkg.bin["chatkazi-mcp"])
     expect(paths).toContain("dist/index.js")
     expect(paths).toContain("dist/index.d.ts")
+    expect(paths).toContain("dist/testing.js")
+    expect(paths).toContain("dist/testing.d.ts")
     const unexpected = paths.filter((path) =>
       !(path === "package.json" || path === "README.md" || path === "LICENSE" || path === pkg.bin["chatkazi-mcp"] ||
         path === "dist/chatkazi-mcp-server.mjs" || /^dist\/chunks\/[\w-]+\.mjs$/.test(path) || /^dist\/.+\.(js|d\.ts)$/.test(path))
@@ -115,6 +117,43 @@ describe("the published package", () => {
     const undeclared = [...imported].filter((name) => !name.startsWith("node:") && !(name in pkg.peerDependencies))
     expect(undeclared).toEqual([])
   })
+
+  it.each(["dist/index.js", "dist/testing.js"])(
+    "%s loads neither the MCP SDK nor qrcode until a server starts or a QR is drawn",
+    async (entry) => {
+      const { build } = await import("esbuild")
+      const { metafile } = await build({
+        entryPoints: [resolve(repoRoot, entry)],
+        bundle: true,
+        write: false,
+        metafile: true,
+        platform: "node",
+        format: "esm",
+        logLevel: "silent",
+        plugins: [{
+          name: "packages-external",
+          setup(build) {
+            build.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }))
+          }
+        }]
+      })
+      // Follow static imports only: a dynamic import() loads when it runs.
+      const loaded = new Set<string>()
+      const seen = new Set<string>()
+      const visit = (path: string) => {
+        if (seen.has(path)) return
+        seen.add(path)
+        for (const edge of metafile.inputs[path]?.imports ?? []) {
+          if (edge.kind !== "import-statement") continue
+          if (edge.external) loaded.add(edge.path)
+          else visit(edge.path)
+        }
+      }
+      visit(Object.keys(metafile.inputs).find((path) => resolve(repoRoot, path) === resolve(repoRoot, entry))!)
+      expect([...loaded].filter((name) => name.startsWith("@modelcontextprotocol/") || name === "qrcode")).toEqual([])
+      expect([...loaded]).toContain("effect")
+    }
+  )
 
   it("runs the bundle as its bin: one executable file with a node shebang", () => {
     expect(pkg.bin["chatkazi-mcp"]).toMatch(/\.mjs$/)

@@ -6,7 +6,7 @@ import { FetchHttpClient, HttpClient, HttpClientRequest, HttpServer } from "@eff
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
-import { SandboxServerLive } from "../../src/sandbox/SandboxServer.js"
+import * as SandboxServer from "../../src/sandbox/SandboxServer.js"
 import { ChatKazi } from "../../src/services/ChatKazi.js"
 import { ChatKaziConfig } from "../../src/services/ChatKaziConfig.js"
 
@@ -27,7 +27,7 @@ const onSimulator = (apiKey: string) =>
     )
   })).pipe(
     Layer.provideMerge(
-      SandboxServerLive({
+      SandboxServer.layer({
         port: 0,
         settings: { apiKey: "secret", maxSessions: 2, connectingMs: 0, scanAfterMs: undefined, scanAfterPolls: undefined }
       })
@@ -88,13 +88,13 @@ describe("ChatKazi.layer against the simulator over 127.0.0.1", () => {
         yield* chatKazi.startSession("second")
         expect(yield* failure(chatKazi.startSession("third"))).toMatchObject({
           _tag: "LimitReached",
-          message: expect.stringContaining("WhatsApp instance limit reached")
+          gatewayMessage: expect.stringContaining("WhatsApp instance limit reached")
         })
         expect(yield* failure(chatKazi.sessionStatus("ghost"))).toMatchObject({ _tag: "NotFound" })
         expect(yield* failure(chatKazi.sendText({ sessionId: "second", to: "254712345678", text: "hi" }))).toMatchObject({
           _tag: "InvalidRequest",
           status: 400,
-          message: expect.stringContaining("not connected")
+          gatewayMessage: expect.stringContaining("not connected")
         })
         expect(
           yield* failure(chatKazi.sendMedia({
@@ -114,7 +114,7 @@ describe("ChatKazi.layer against the simulator over 127.0.0.1", () => {
         expect(yield* failure((yield* ChatKazi).listSessions)).toMatchObject({
           _tag: "Unauthorized",
           status: 401,
-          message: "Invalid API key"
+          gatewayMessage: "Invalid API key"
         })
       }))
   })

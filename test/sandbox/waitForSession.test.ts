@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
+import { ChatKazi } from "../../src/services/ChatKazi.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
 import { Progress, type ProgressReport } from "../../src/services/Progress.js"
 import { decodeInput, objectJsonSchema } from "../../src/tools/Tool.js"
@@ -79,7 +80,7 @@ describe("wait_for_session", () => {
         { progress: 4, total: 60, message: "connected after 4 s" }
       ])
       expect(yield* statusPolls).toBe(3)
-    }).pipe(Effect.provide(ChatKaziTest.layer({ s: "qr_ready" }))))
+    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "qr_ready" }))))
 
   it.effect("times out as a normal result that says what to do", () =>
     Effect.gen(function*() {
@@ -91,7 +92,7 @@ describe("wait_for_session", () => {
       expect(text).toContain("call wait_for_session again")
       yield* TestClock.adjust("1 minute")
       expect(yield* statusPolls).toBe(5)
-    }).pipe(Effect.provide(ChatKaziTest.layer({ s: "qr_ready" }))))
+    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "qr_ready" }))))
 
   it.effect("stops as soon as the session is logged out", () =>
     Effect.gen(function*() {
@@ -105,7 +106,7 @@ describe("wait_for_session", () => {
       expect(text).toContain("will not reach connected by waiting")
       yield* TestClock.adjust("1 minute")
       expect(yield* statusPolls).toBe(2)
-    }).pipe(Effect.provide(ChatKaziTest.layer({ s: "connecting" }))))
+    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "connecting" }))))
 
   it.effect("stops on disconnected unless disconnected is what it waits for", () =>
     Effect.gen(function*() {
@@ -113,7 +114,7 @@ describe("wait_for_session", () => {
       expect((yield* Fiber.join(stopped.fiber)).data).toMatchObject({ reachedTarget: false, timedOut: false, polls: 1 })
       const awaited = yield* startWaiting({ sessionId: "s", until: ["disconnected", "logged_out"] })
       expect((yield* Fiber.join(awaited.fiber)).data).toMatchObject({ reachedTarget: true, state: "disconnected" })
-    }).pipe(Effect.provide(ChatKaziTest.layer({ s: "disconnected" }))))
+    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "disconnected" }))))
 
   it.effect("sends no more polls once interrupted (a cancelled call)", () =>
     Effect.gen(function*() {
@@ -123,11 +124,11 @@ describe("wait_for_session", () => {
       yield* Fiber.interrupt(fiber)
       yield* TestClock.adjust("5 minutes")
       expect(yield* statusPolls).toBe(3)
-    }).pipe(Effect.provide(ChatKaziTest.layer({ s: "qr_ready" }))))
+    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "qr_ready" }))))
 
   it.effect("fails with the gateway's typed error when the session does not exist", () =>
     Effect.gen(function*() {
       const { fiber } = yield* startWaiting({ sessionId: "ghost" })
       expect(yield* Effect.flip(Fiber.join(fiber))).toMatchObject({ _tag: "NotFound" })
-    }).pipe(Effect.provide(ChatKaziTest.layer({}))))
+    }).pipe(Effect.provide(ChatKazi.layerTest({}))))
 })

@@ -256,22 +256,22 @@ describe("ChatKazi success bodies", () => {
       const fake = makeFakeHttp().route("GET", `${API}/sessions`, json({ success: true, data: 42 }))
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 0 })).listSessions)
       expect(error._tag).toBe("UpstreamUnavailable")
-      expect(error.guidance).toContain("does not understand")
+      expect(error.message).toContain("does not understand")
     }))
 })
 
 describe("ChatKazi error statuses", () => {
   const statusCases = [
-    [401, { message: "Invalid API key" }, { _tag: "Unauthorized", status: 401, message: "Invalid API key" }],
-    [403, { error: "Forbidden for this key" }, { _tag: "Unauthorized", status: 403, message: "Forbidden for this key" }],
+    [401, { message: "Invalid API key" }, { _tag: "Unauthorized", status: 401, gatewayMessage: "Invalid API key" }],
+    [403, { error: "Forbidden for this key" }, { _tag: "Unauthorized", status: 403, gatewayMessage: "Forbidden for this key" }],
     [402, { success: false, message: "WhatsApp instance limit reached" }, {
       _tag: "LimitReached",
-      message: "WhatsApp instance limit reached"
+      gatewayMessage: "WhatsApp instance limit reached"
     }],
-    [404, { error: "Session not found" }, { _tag: "NotFound", message: "Session not found" }],
-    [409, { message: "Session already active" }, { _tag: "Conflict", message: "Session already active" }],
-    [400, { message: "sessionId is required" }, { _tag: "InvalidRequest", status: 400, message: "sessionId is required" }],
-    [422, { error: { message: "to must be digits" } }, { _tag: "InvalidRequest", status: 422, message: "to must be digits" }]
+    [404, { error: "Session not found" }, { _tag: "NotFound", gatewayMessage: "Session not found" }],
+    [409, { message: "Session already active" }, { _tag: "Conflict", gatewayMessage: "Session already active" }],
+    [400, { message: "sessionId is required" }, { _tag: "InvalidRequest", status: 400, gatewayMessage: "sessionId is required" }],
+    [422, { error: { message: "to must be digits" } }, { _tag: "InvalidRequest", status: 422, gatewayMessage: "to must be digits" }]
   ] as const
 
   it.effect.each(statusCases)("HTTP %i on a read is its typed error with the gateway's text, asked once", ([status, body, expected]) =>
@@ -298,8 +298,8 @@ describe("ChatKazi error statuses", () => {
         respond(429, { message: "Too many requests" }, { "retry-after": "120" })
       )
       const error = yield* Effect.flip((yield* liveChatKazi(fake)).listSessions)
-      expect(error).toMatchObject({ _tag: "RateLimited", retryAfterSeconds: 120, message: "Too many requests" })
-      expect(error.guidance).toContain("120 seconds")
+      expect(error).toMatchObject({ _tag: "RateLimited", retryAfterSeconds: 120, gatewayMessage: "Too many requests" })
+      expect(error.message).toContain("120 seconds")
       expect(fake.requests).toHaveLength(1)
     }))
 
@@ -312,7 +312,7 @@ describe("ChatKazi error statuses", () => {
         respond(429, { error: "slow down" }, { "retry-after": new Date(Date.UTC(2026, 10, 24, 12, 1, 30)).toUTCString() })
       )
       const error = yield* Effect.flip((yield* liveChatKazi(fake)).sendText(text))
-      expect(error).toMatchObject({ _tag: "RateLimited", retryAfterSeconds: 90, message: "slow down" })
+      expect(error).toMatchObject({ _tag: "RateLimited", retryAfterSeconds: 90, gatewayMessage: "slow down" })
       expect(fake.requests).toHaveLength(1)
     }))
 
@@ -337,8 +337,8 @@ describe("ChatKazi error statuses", () => {
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("GET", `${API}/sessions`, respond(status, { message: "gateway restarting" }))
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 0 })).listSessions)
-      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", status, message: "gateway restarting" })
-      expect(error.guidance).toContain(`HTTP ${status}`)
+      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", status, gatewayMessage: "gateway restarting" })
+      expect(error.message).toContain(`HTTP ${status}`)
     }))
 
   it.effect("an HTML error page from a proxy is UpstreamUnavailable with its words, not a parse crash", () =>
@@ -351,15 +351,15 @@ describe("ChatKazi error statuses", () => {
         })
       )
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 0 })).listSessions)
-      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", status: 502, message: "502 Bad Gateway" })
+      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", status: 502, gatewayMessage: "502 Bad Gateway" })
     }))
 
   it.effect("a 200 that is not JSON is UpstreamUnavailable on a read", () =>
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("GET", `${API}/sessions`, respond(200, "<html>Welcome to nginx!</html>"))
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 0 })).listSessions)
-      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", message: "Welcome to nginx!" })
-      expect(error.guidance).toContain("not JSON")
+      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", gatewayMessage: "Welcome to nginx!" })
+      expect(error.message).toContain("not JSON")
     }))
 
   it.effect("a 200 whose body says success: false is the gateway's refusal, not a sent message", () =>
@@ -369,8 +369,8 @@ describe("ChatKazi error statuses", () => {
         .route("POST", `${API}/messages/media`, json({ success: false, error: "Failed to download media" }))
       const chatKazi = yield* liveChatKazi(fake)
       const error = yield* Effect.flip(chatKazi.sendText(text))
-      expect(error).toMatchObject({ _tag: "InvalidRequest", status: 200, message: "Session default is not connected" })
-      expect(error.guidance).toContain("Session default is not connected")
+      expect(error).toMatchObject({ _tag: "InvalidRequest", status: 200, gatewayMessage: "Session default is not connected" })
+      expect(error.message).toContain("Session default is not connected")
       const mediaError = yield* Effect.flip(chatKazi.sendMedia(media))
       expect(mediaError).toMatchObject({ _tag: "EmptyMedia", url: media.url })
       expect(fake.requests).toHaveLength(2)
@@ -404,7 +404,7 @@ describe("ChatKazi retry policy", () => {
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("GET", `${API}/sessions`, respond(503, { message: "down" }))
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 3 })).listSessions)
-      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", status: 503, message: "down" })
+      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", status: 503, gatewayMessage: "down" })
       expect(fake.requests).toHaveLength(4)
     }))
 
@@ -456,7 +456,7 @@ describe("ChatKazi retry policy", () => {
       const error = yield* Effect.flip(callWrite(yield* liveChatKazi(fake), operation))
       expect(error._tag).toBe("DeliveryUncertain")
       expect(error).toMatchObject({ reason: "HTTP 500: internal error" })
-      expect(error.guidance).toContain("not retried")
+      expect(error.message).toContain("not retried")
       expect(fake.requests).toHaveLength(1)
     }))
 
@@ -508,8 +508,8 @@ describe("ChatKazi retry policy", () => {
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("POST", `${API}/messages/text`, transportFailure("ECONNREFUSED"))
       const error = yield* Effect.flip((yield* liveChatKazi(fake, { maxRetries: 2 })).sendText(text))
-      expect(error).toMatchObject({ _tag: "Transport", mayHaveArrived: false, message: "ECONNREFUSED" })
-      expect(error.guidance).toContain("CHATKAZI_BASE_URL")
+      expect(error).toMatchObject({ _tag: "Transport", mayHaveArrived: false, reason: expect.stringContaining("ECONNREFUSED") })
+      expect(error.message).toContain("CHATKAZI_BASE_URL")
       expect(fake.requests).toHaveLength(3)
     }))
 
@@ -537,7 +537,7 @@ describe("ChatKazi retry policy", () => {
       yield* TestClock.adjust("2 seconds")
       const error = yield* Fiber.join(fiber)
       expect(error).toMatchObject({ _tag: "Timeout", timeoutMs: 2_000 })
-      expect(error.guidance).toContain("CHATKAZI_TIMEOUT_MS")
+      expect(error.message).toContain("CHATKAZI_TIMEOUT_MS")
       expect(fake.requests).toHaveLength(3)
       expect(fake.inFlight()).toBe(0)
     }))
@@ -559,7 +559,7 @@ describe("ChatKazi and the API key", () => {
       for (let i = 0; i < 5; i++) {
         const error = yield* Effect.flip(chatKazi.sendText(text))
         expect(JSON.stringify(error)).not.toContain(API_KEY)
-        expect(error.guidance).not.toContain(API_KEY)
+        expect(error.message).not.toContain(API_KEY)
       }
       expect(fake.requests).toHaveLength(5)
       expect(fake.requests.every((r) => !r.url.includes(API_KEY))).toBe(true)
@@ -601,7 +601,7 @@ describe("ChatKazi media sends", () => {
       const error = yield* Effect.flip((yield* liveChatKazi(fake)).sendMedia(media))
       expect(error._tag).toBe("EmptyMedia")
       expect(error).toMatchObject({ url: media.url })
-      expect(error.guidance).toContain(media.url)
+      expect(error.message).toContain(media.url)
       expect(fake.requests).toHaveLength(1)
     }))
 
@@ -620,7 +620,7 @@ describe("ChatKazi media sends", () => {
     Effect.gen(function*() {
       const fake = makeFakeHttp().route("POST", `${API}/messages/media`, respond(400, { message: "invalid recipient" }))
       const error = yield* Effect.flip((yield* liveChatKazi(fake)).sendMedia(media))
-      expect(error).toMatchObject({ _tag: "InvalidRequest", status: 400, message: "invalid recipient" })
+      expect(error).toMatchObject({ _tag: "InvalidRequest", status: 400, gatewayMessage: "invalid recipient" })
     }))
 
   it.effect.each([{ size: 0 }, { fileLength: "0" }, { bytes: 0 }])("a success that reports %j is EmptyMedia", (reported) =>

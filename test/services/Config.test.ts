@@ -32,8 +32,8 @@ describe("ChatKaziConfig.layer", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadChatKaziConfig(env))
       expect(error._tag).toBe("MissingApiKey")
-      expect(error.guidance).toContain("CHATKAZI_API_KEY")
-      expect(error.guidance).toContain("nothing was sent")
+      expect(error.message).toContain("CHATKAZI_API_KEY")
+      expect(error.message).toContain("nothing was sent")
     }))
 
   it.effect.each([
@@ -57,7 +57,7 @@ describe("ChatKaziConfig.layer", () => {
       const error = yield* Effect.flip(loadChatKaziConfig({ ...KEY, CHATKAZI_BASE_URL: raw }))
       expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_BASE_URL" })
       expect(error._tag === "InvalidConfig" && error.problem).toContain(problem)
-      expect(error.guidance).toContain("CHATKAZI_BASE_URL")
+      expect(error.message).toContain("CHATKAZI_BASE_URL")
     }))
 
   it.effect.each([
@@ -74,8 +74,8 @@ describe("ChatKaziConfig.layer", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadChatKaziConfig({ ...KEY, [name]: value }))
       expect(error).toMatchObject({ _tag: "InvalidConfig", setting: name })
-      expect(error.guidance).toContain(name)
-      expect(error.guidance).not.toContain("ck_live_abc")
+      expect(error.message).toContain(name)
+      expect(error.message).not.toContain("ck_live_abc")
     }))
 
   it.effect("a key pasted with a trailing newline is trimmed", () =>
@@ -90,7 +90,7 @@ describe("ChatKaziConfig.layer", () => {
       Effect.gen(function*() {
         const error = yield* Effect.flip(loadChatKaziConfig({ CHATKAZI_API_KEY: key }))
         expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_API_KEY" })
-        expect(error.guidance).not.toContain("SECRET")
+        expect(error.message).not.toContain("SECRET")
       })
   )
 
@@ -173,7 +173,7 @@ describe("SafetyConfig.layer", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadSafetyConfig({ [name]: value }))
       expect(error).toMatchObject({ _tag: "InvalidConfig", setting: name })
-      expect(error.guidance).toContain(name)
+      expect(error.message).toContain(name)
     }))
 
   it.effect("blank guard settings keep their protective defaults (a blank dedupe window must not turn it off)", () =>

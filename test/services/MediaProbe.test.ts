@@ -79,7 +79,7 @@ describe("MediaProbe.layer: links that are refused without being fetched", () =>
       const error = yield* Effect.flip((yield* probeWith(fake)).check(url))
       expect(error).toMatchObject({ _tag: "MediaUnreachable", url })
       expect(error._tag === "MediaUnreachable" && error.reason).toContain(reason)
-      expect(error.guidance).toContain("Nothing was sent")
+      expect(error.message).toContain("Nothing was sent")
       expect(fake.requests).toEqual([])
     }))
 
@@ -149,7 +149,7 @@ describe("MediaProbe.layer: asking the file's server", () => {
         .route("GET", PATH, respond(200, "", { "content-type": "image/jpeg", "content-length": "0" }))
       const error = yield* Effect.flip((yield* probeWith(fake)).check(FILE))
       expect(error).toMatchObject({ _tag: "EmptyMedia", url: FILE })
-      expect(error.guidance).toContain("0 bytes")
+      expect(error.message).toContain("0 bytes")
       expect(fake.requests.map((r) => r.method)).toEqual(["HEAD", "GET"])
     }))
 
@@ -191,10 +191,10 @@ describe("MediaProbe.layer: asking the file's server", () => {
     }))
 })
 
-describe("MediaProbe.trusting", () => {
+describe("MediaProbe.layerTrusting", () => {
   it.effect("trusts every link without asking anyone", () =>
     Effect.gen(function*() {
-      const probe = yield* Effect.provide(MediaProbe, MediaProbe.trusting)
+      const probe = yield* Effect.provide(MediaProbe, MediaProbe.layerTrusting)
       expect(yield* probe.check("http://192.168.1.20/anything")).toStrictEqual({})
     }))
 })

@@ -49,6 +49,6 @@ describe("a gateway address that redirects", () => {
     )
     expect(elsewhere).toEqual([])
     expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_BASE_URL" })
-    expect(error.guidance).toContain(`${thiefUrl}/api/v1/sessions`)
+    expect(error.message).toContain(`${thiefUrl}/api/v1/sessions`)
   })
 })

@@ -35,8 +35,8 @@ describe("SendGuard.checkRecipient", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(guard.checkRecipient("447700900123"))
       expect(error).toMatchObject({ _tag: "RecipientNotAllowed", to: "447700900123" })
-      expect(error.guidance).toContain("CHATKAZI_ALLOWED_RECIPIENTS")
-      expect(error.guidance).toContain("nothing was sent")
+      expect(error.message).toContain("CHATKAZI_ALLOWED_RECIPIENTS")
+      expect(error.message).toContain("nothing was sent")
     }))
 
   it.effect("without an allowlist anyone may be messaged", () =>
@@ -116,8 +116,8 @@ describe("SendGuard.once: repeated sends", () => {
       const repeat = yield* Effect.flip(guard.once(message("hi"), outbox.deliver("repeat")))
       expect(outbox.delivered).toEqual([])
       expect(repeat).toMatchObject({ _tag: "DeliveryUncertain", repeated: true })
-      expect(repeat.guidance).toContain("Not sent")
-      expect(repeat.guidance).toContain("CHATKAZI_DEDUPE_WINDOW_SECONDS")
+      expect(repeat.message).toContain("Not sent")
+      expect(repeat.message).toContain("CHATKAZI_DEDUPE_WINDOW_SECONDS")
 
       yield* TestClock.adjust("2 seconds")
       yield* guard.once(message("hi"), outbox.deliver("after the window"))
@@ -180,7 +180,7 @@ describe("SendGuard.once: repeated sends", () => {
       const guard = makeSendGuard(SafetyConfig.make())
       const outbox = makeOutbox()
       const gate = yield* Deferred.make<void>()
-      const failing = Effect.zipRight(Deferred.await(gate), Effect.fail(new RateLimited({ message: "slow" })))
+      const failing = Effect.zipRight(Deferred.await(gate), Effect.fail(new RateLimited({ gatewayMessage: "slow" })))
       const first = yield* Effect.fork(Effect.flip(guard.once(message("hi"), failing)))
       const second = yield* Effect.fork(Effect.flip(guard.once(message("hi"), outbox.deliver("never"))))
       yield* Effect.yieldNow().pipe(Effect.repeatN(20))
@@ -203,8 +203,8 @@ describe("SendGuard.once: pace limit", () => {
       yield* TestClock.adjust("5 seconds")
       const error = yield* Effect.flip(guard.once(message("4"), outbox.deliver("4")))
       expect(error).toMatchObject({ _tag: "PaceLimited", sessionId: "default", maxPerMinute: 3, retryAfterSeconds: 45 })
-      expect(error.guidance).toContain("45 seconds")
-      expect(error.guidance).toContain("CHATKAZI_MAX_SENDS_PER_MINUTE")
+      expect(error.message).toContain("45 seconds")
+      expect(error.message).toContain("CHATKAZI_MAX_SENDS_PER_MINUTE")
       expect(outbox.delivered).toEqual(["1", "2", "3"])
     }))
 

@@ -8,13 +8,13 @@ import { ChatKazi, type ChatKaziApi } from "../../src/services/ChatKazi.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
 import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
-import { makeSendGuard, SendGuard } from "../../src/services/SendGuard.js"
+import { SendGuard } from "../../src/services/SendGuard.js"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
+import { layerTools } from "../../src/testing.js"
 import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply } from "../../src/tools/Tool.js"
 
 /** A fresh SendGuard each time the layer is built, so tests never share what was sent. */
-export const guardLayer = (safety: Partial<SafetySettings> = {}) =>
-  Layer.sync(SendGuard, () => makeSendGuard(SafetyConfig.make(safety)))
+export const guardLayer = (safety: Partial<SafetySettings> = {}) => SendGuard.layerTest(safety)
 
 export interface ToolEnv {
   /** Session ids and their states in the in-memory gateway. */
@@ -25,7 +25,7 @@ export interface ToolEnv {
 
 /** The in-memory gateway (with its recorder), a fresh SendGuard, and a media probe (trusting by default). */
 export const toolLayer = (env: ToolEnv = {}) =>
-  Layer.mergeAll(ChatKaziTest.layer(env.sessions ?? {}), guardLayer(env.safety), env.probe ?? MediaProbe.trusting)
+  layerTools({ sessions: env.sessions ?? {}, ...(env.safety ? { safety: env.safety } : {}), ...(env.probe ? { mediaProbe: env.probe } : {}) })
 
 /** A probe that answers from a script and records the URLs it was asked about. */
 export const scriptedProbe = (check: MediaProbeApi["check"]) => {

@@ -81,8 +81,8 @@ describe("send_whatsapp_media", () => {
         callTool(sendWhatsappMedia, { to: "254712345678", url: "https://example.com/gallery", type })
       )
       expect(error).toMatchObject({ _tag: "MediaUnreachable", url: "https://example.com/gallery" })
-      expect(error.guidance).toContain("text/html")
-      expect(error.guidance).toContain("Nothing was sent")
+      expect(error.message).toContain("text/html")
+      expect(error.message).toContain("Nothing was sent")
       expect((yield* ChatKaziTest).calls).toEqual([])
     }).pipe(Effect.provide(html.layer)))
 
@@ -96,9 +96,9 @@ describe("send_whatsapp_media", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(callTool(sendWhatsappMedia, { to: "254712345678", url: PHOTO }))
       expect(error._tag).toBe("EmptyMedia")
-      expect(error.guidance).toContain("0 bytes")
-      expect(error.guidance).toContain(PHOTO)
-      expect(error.guidance).toContain("Nothing was sent")
+      expect(error.message).toContain("0 bytes")
+      expect(error.message).toContain(PHOTO)
+      expect(error.message).toContain("Nothing was sent")
       expect((yield* ChatKaziTest).calls).toEqual([])
     }).pipe(Effect.provide(withProbe(new EmptyMedia({ url: PHOTO })).layer)))
 

@@ -38,7 +38,7 @@ describe("send_whatsapp_text: the recipient number", () => {
       expect(problems.join("\n")).toMatch(/^text: must not be empty/m)
       expect(problems).toContain("sessionId: must not be empty")
       expect(problems.join("\n")).toMatch(/^priority: is unexpected/m)
-      expect(error.guidance.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(4)
+      expect(error.message.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(4)
       expect((yield* ChatKaziTest).calls).toEqual([])
     }).pipe(Effect.provide(connected)))
 
@@ -76,7 +76,7 @@ it.layer(toolLayer({ sessions: { default: "connected" } }))("send_whatsapp_text:
       expect(problems).toHaveLength(1)
       expect(problems[0]).toMatch(/^to: /)
       expect(problems[0]).toContain(why)
-      expect(error.guidance).toContain("nothing was sent")
+      expect(error.message).toContain("nothing was sent")
       expect((yield* ChatKaziTest).calls).toEqual([])
     }))
 
@@ -138,15 +138,15 @@ describe("send_whatsapp_text: sending", () => {
       yield* callTool(sendWhatsappText, { to: "254712345678", text: "two" })
       const error = yield* Effect.flip(callTool(sendWhatsappText, { to: "254712345678", text: "three" }))
       expect(error).toMatchObject({ _tag: "PaceLimited", retryAfterSeconds: 60, maxPerMinute: 2 })
-      expect(error.guidance).toContain("Wait 60 seconds")
+      expect(error.message).toContain("Wait 60 seconds")
       expect((yield* ChatKaziTest).sent.map((m) => (m as { text: string }).text)).toEqual(["one", "two"])
     }).pipe(Effect.provide(toolLayer({ sessions: { default: "connected" }, safety: { maxSendsPerMinute: 2 } }))))
 
   it.effect("a session that is not connected is the gateway's InvalidRequest, and nothing is sent", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(callTool(sendWhatsappText, { to: "254712345678", text: "Hi" }))
-      expect(error).toMatchObject({ _tag: "InvalidRequest", message: "session default is not connected" })
-      expect(error.guidance).toContain("connected")
+      expect(error).toMatchObject({ _tag: "InvalidRequest", gatewayMessage: "session default is not connected" })
+      expect(error.message).toContain("connected")
       expect((yield* ChatKaziTest).sent).toEqual([])
     }).pipe(Effect.provide(toolLayer({ sessions: { default: "qr_ready" } }))))
 
@@ -155,19 +155,19 @@ describe("send_whatsapp_text: sending", () => {
       const gateway = yield* ChatKaziTest
       gateway.failNext(
         "sendText",
-        new Unauthorized({ status: 401, message: "bad key" }),
-        new LimitReached({ message: "Message limit reached" }),
+        new Unauthorized({ status: 401, gatewayMessage: "bad key" }),
+        new LimitReached({ gatewayMessage: "Message limit reached" }),
         new DeliveryUncertain({ operation: "send_whatsapp_text", reason: "HTTP 502" })
       )
       const unauthorized = yield* Effect.flip(callTool(sendWhatsappText, { to: "254712345678", text: "a" }))
-      expect(unauthorized.guidance).toContain("CHATKAZI_API_KEY")
-      expect(unauthorized.guidance).toContain('"bad key"')
+      expect(unauthorized.message).toContain("CHATKAZI_API_KEY")
+      expect(unauthorized.message).toContain('"bad key"')
       const limit = yield* Effect.flip(callTool(sendWhatsappText, { to: "254712345678", text: "b" }))
-      expect(limit.guidance).toContain("Do not retry")
-      expect(limit.guidance).toContain("upgrade")
+      expect(limit.message).toContain("Do not retry")
+      expect(limit.message).toContain("upgrade")
       const uncertain = yield* Effect.flip(callTool(sendWhatsappText, { to: "254712345678", text: "c" }))
-      expect(uncertain.guidance).toContain("may or may not have taken effect")
-      expect(uncertain.guidance).toContain("Do not call it again blindly")
+      expect(uncertain.message).toContain("may or may not have taken effect")
+      expect(uncertain.message).toContain("Do not call it again blindly")
       expect(gateway.sent).toEqual([])
     }).pipe(Effect.provide(connected)))
 

@@ -71,12 +71,12 @@ describe("list_sessions", () => {
 
   it.effect("a rejected key tells the model it is a CHATKAZI_API_KEY problem", () =>
     Effect.gen(function*() {
-      ;(yield* ChatKaziTest).failNext("listSessions", new Unauthorized({ status: 401, message: "Invalid API key" }))
+      ;(yield* ChatKaziTest).failNext("listSessions", new Unauthorized({ status: 401, gatewayMessage: "Invalid API key" }))
       const error = yield* Effect.flip(callTool(listSessions, {}))
       expect(error._tag).toBe("Unauthorized")
-      expect(error.guidance).toContain("CHATKAZI_API_KEY")
-      expect(error.guidance).toContain('"Invalid API key"')
-      expect(error.guidance).toContain("not something a retry fixes")
+      expect(error.message).toContain("CHATKAZI_API_KEY")
+      expect(error.message).toContain('"Invalid API key"')
+      expect(error.message).toContain("not something a retry fixes")
     }).pipe(gateway({})))
 
   it.effect("unknown session fields from the real gateway are shown to the model", () =>
@@ -105,19 +105,19 @@ describe("start_session", () => {
   it.effect("an active session is a Conflict that points at get_session_status and logout_session", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(callTool(startSession, { sessionId: "shop" }))
-      expect(error).toMatchObject({ _tag: "Conflict", message: "session shop is already connected" })
-      expect(error.guidance).toContain("get_session_status")
-      expect(error.guidance).toContain("logout_session")
-      expect(error.guidance).toContain("session shop is already connected")
+      expect(error).toMatchObject({ _tag: "Conflict", gatewayMessage: "session shop is already connected" })
+      expect(error.message).toContain("get_session_status")
+      expect(error.message).toContain("logout_session")
+      expect(error.message).toContain("session shop is already connected")
     }).pipe(gateway({ shop: "connected" })))
 
   it.effect("the plan limit says not to retry and to upgrade or free a session", () =>
     Effect.gen(function*() {
-      ;(yield* ChatKaziTest).failNext("startSession", new LimitReached({ message: "WhatsApp instance limit reached" }))
+      ;(yield* ChatKaziTest).failNext("startSession", new LimitReached({ gatewayMessage: "WhatsApp instance limit reached" }))
       const error = yield* Effect.flip(callTool(startSession, { sessionId: "second" }))
-      expect(error.guidance).toContain("Do not retry")
-      expect(error.guidance).toContain("upgrade")
-      expect(error.guidance).toContain("WhatsApp instance limit reached")
+      expect(error.message).toContain("Do not retry")
+      expect(error.message).toContain("upgrade")
+      expect(error.message).toContain("WhatsApp instance limit reached")
     }).pipe(gateway({})))
 
   it.effect("a blank session id is refused without calling the gateway", () =>
@@ -146,8 +146,8 @@ describe("get_session_status", () => {
   it.effect("an unknown session is NotFound, pointing at list_sessions", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(callTool(getSessionStatus, { sessionId: "nope" }))
-      expect(error).toMatchObject({ _tag: "NotFound", message: "session nope not found" })
-      expect(error.guidance).toContain("list_sessions")
+      expect(error).toMatchObject({ _tag: "NotFound", gatewayMessage: "session nope not found" })
+      expect(error.message).toContain("list_sessions")
     }).pipe(gateway({})))
 
   it.effect("sessionId is required", () =>
@@ -176,8 +176,8 @@ describe("get_session_status", () => {
     Effect.gen(function*() {
       ;(yield* ChatKaziTest).failNext("sessionStatus", new Timeout({ timeoutMs: 30_000 }))
       const error = yield* Effect.flip(callTool(getSessionStatus, { sessionId: "shop" }))
-      expect(error.guidance).toContain("30000 ms")
-      expect(error.guidance).toContain("CHATKAZI_TIMEOUT_MS")
+      expect(error.message).toContain("30000 ms")
+      expect(error.message).toContain("CHATKAZI_TIMEOUT_MS")
     }).pipe(gateway({ shop: "connected" })))
 })
 
@@ -284,7 +284,7 @@ describe("logout_session", () => {
     Effect.gen(function*() {
       ;(yield* ChatKaziTest).failNext("logoutSession", new NotFound({}))
       const error = yield* Effect.flip(callTool(logoutSession, { sessionId: "shop" }))
-      expect(error.guidance).toContain("list_sessions")
+      expect(error.message).toContain("list_sessions")
     }).pipe(gateway({ shop: "connected" })))
 })
 

@@ -4,34 +4,7 @@
  * wild, and keeps every field it does not know in `details`.
  */
 import { Effect, ParseResult, Schema } from "effect"
-
-export const Details = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-  .annotations({ description: "Everything else the gateway returned, as it returned it." })
-
-export const Session = Schema.Struct({
-  sessionId: Schema.String,
-  state: Schema.optional(Schema.String),
-  pairingCode: Schema.optional(Schema.String),
-  details: Details
-})
-export type Session = typeof Session.Type
-
-export const SessionQr = Schema.Struct({
-  sessionId: Schema.String,
-  state: Schema.optional(Schema.String),
-  /** A raw WhatsApp QR payload, a `data:image/...` URL, or an https link, as the gateway sent it. */
-  qr: Schema.optional(Schema.String),
-  pairingCode: Schema.optional(Schema.String),
-  details: Details
-})
-export type SessionQr = typeof SessionQr.Type
-
-export const SendReceipt = Schema.Struct({
-  messageId: Schema.optional(Schema.String),
-  status: Schema.optional(Schema.String),
-  details: Details
-})
-export type SendReceipt = typeof SendReceipt.Type
+import { type SendReceipt, Session, SessionQr } from "../Domain.js"
 
 type Fields = Readonly<Record<string, unknown>>
 

@@ -3,6 +3,7 @@
  */
 import { Either } from "effect"
 import {
+  type ChatKaziErrorOf,
   Conflict,
   InvalidConfig,
   InvalidRequest,
@@ -11,18 +12,13 @@ import {
   RateLimited,
   Unauthorized,
   UpstreamUnavailable
-} from "../errors/ChatKaziError.js"
+} from "../../errors/ChatKaziError.js"
 import { gatewayMessage, isFields } from "./Responses.js"
 
-export type GatewayFailure =
-  | InvalidConfig
-  | Unauthorized
-  | LimitReached
-  | Conflict
-  | NotFound
-  | InvalidRequest
-  | RateLimited
-  | UpstreamUnavailable
+/** What an answer's status can stand for. */
+export type GatewayFailure = ChatKaziErrorOf<
+  "InvalidConfig" | "Unauthorized" | "LimitReached" | "Conflict" | "NotFound" | "InvalidRequest" | "RateLimited" | "UpstreamUnavailable"
+>
 
 export interface GatewayAnswer {
   readonly status: number
@@ -45,25 +41,25 @@ export const interpretAnswer = (answer: GatewayAnswer, now: number): Either.Eith
       })
     )
   }
-  const message = Either.isRight(json) ? gatewayMessage(json.right) : undefined
+  const said = Either.isRight(json) ? gatewayMessage(json.right) : undefined
   if (status >= 200 && status < 300) {
     if (Either.isLeft(json)) return Either.left(notJson(answer.body))
     // An envelope that says it failed is a refusal, whatever the status: never report it as done.
-    if (isFields(json.right) && json.right.success === false) return Either.left(new InvalidRequest({ status, message }))
+    if (isFields(json.right) && json.right.success === false) return Either.left(new InvalidRequest({ status, gatewayMessage: said }))
     return Either.right(json.right)
   }
-  if (status === 401 || status === 403) return Either.left(new Unauthorized({ status, message }))
-  if (status === 402) return Either.left(new LimitReached({ message }))
-  if (status === 404) return Either.left(new NotFound({ message }))
-  if (status === 409) return Either.left(new Conflict({ message }))
+  if (status === 401 || status === 403) return Either.left(new Unauthorized({ status, gatewayMessage: said }))
+  if (status === 402) return Either.left(new LimitReached({ gatewayMessage: said }))
+  if (status === 404) return Either.left(new NotFound({ gatewayMessage: said }))
+  if (status === 409) return Either.left(new Conflict({ gatewayMessage: said }))
   if (status === 429) {
     const retryAfterSeconds = parseRetryAfter(answer.retryAfter, now)
-    return Either.left(new RateLimited({ message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) }))
+    return Either.left(new RateLimited({ gatewayMessage: said, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) }))
   }
   if (status === 408 || status >= 500) {
-    return Either.left(new UpstreamUnavailable({ status, message: message ?? snippet(answer.body) }))
+    return Either.left(new UpstreamUnavailable({ status, gatewayMessage: said ?? snippet(answer.body) }))
   }
-  return Either.left(new InvalidRequest({ status, message }))
+  return Either.left(new InvalidRequest({ status, gatewayMessage: said }))
 }
 
 const parseJson = (body: string): Either.Either<unknown, undefined> => {
@@ -75,7 +71,7 @@ const parseJson = (body: string): Either.Either<unknown, undefined> => {
   }
 }
 
-const notJson = (body: string) => new UpstreamUnavailable({ message: snippet(body) })
+const notJson = (body: string) => new UpstreamUnavailable({ gatewayMessage: snippet(body) })
 
 const snippet = (body: string): string | undefined => {
   const text = body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
