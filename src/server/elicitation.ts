@@ -83,7 +83,7 @@ const flatFormProblem = (schema: JsonSchemaType, input: unknown): string | undef
       : expected === "integer"
       ? Number.isInteger(value)
       : false
-    if (!fits) return `"${name}" must be ${property.enum === undefined ? `a ${String(expected)}` : "one of the offered choices"}`
+    if (!fits) return `"${name}" must be ${property.enum === undefined ? `of type ${String(expected)}` : "one of the offered choices"}`
   }
   return undefined
 }

@@ -99,7 +99,8 @@ const unsentReply = <O extends object, R>(
     declined: `the user declined to send ${what}.`,
     dismissed: `the user closed the question about ${what} without approving it.`,
     unticked: `the user answered the question about ${what} without ticking "Yes, send it", so it was not approved.`,
-    unanswered: `the user did not answer the question about ${what} within ${timeoutSeconds} seconds ` +
+    unanswered: `the user did not answer the question about ${what} within ${timeoutSeconds} ` +
+      `second${timeoutSeconds === 1 ? "" : "s"} ` +
       "(CHATKAZI_CONFIRM_TIMEOUT_SECONDS)."
   }[verdict.answer]
   return {
