@@ -20,9 +20,9 @@ export const ConfirmationCode = Schema.optionalWith(
 /** How the send tools describe the flow to the model (appended to their descriptions). */
 export const confirmationFlow = (tool: string) =>
   " The server may first ask the user to approve the message: if they do not, nothing is sent and the result " +
-  "says so; do not send it again unless the user asks. When the server cannot ask them itself, the first call " +
-  "sends nothing and returns a preview with a confirmationCode: show the preview to the user and, only if they " +
-  `agree, call ${tool} again with the same arguments plus confirmationCode.`
+  "says so; do not send it again unless the user asks. If instead a call sends nothing and returns a preview " +
+  "with a confirmationCode, show the preview to the user and, only if they agree, call " +
+  `${tool} again with the same arguments plus confirmationCode.`
 
 export const ConfirmationOutcome = Schema.Struct({
   outcome: Schema.Literal(
