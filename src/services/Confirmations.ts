@@ -129,7 +129,23 @@ export const makeConfirmations = (settings: ConfirmationSettings, store: StateSt
         if (elicitation.available) return ask(send)
         if (settings.mode === "auto") return Effect.succeed({ _tag: "Proceed" })
         return code === undefined ? issue(send) : redeem(send, code)
-      })
+      }).pipe(
+        // For the operator: what was decided, never what the message says or who it is for.
+        Effect.tap((verdict) =>
+          verdict._tag === "Proceed" && verdict.approvedBy === undefined ? Effect.void : Effect.logInfo(
+            verdict._tag === "Proceed"
+              ? `Send approved by ${verdict.approvedBy === "user" ? "the user" : "a confirmation code"}`
+              : verdict._tag === "Withheld"
+              ? `Send not approved: ${verdict.answer}`
+              : "Send held back: a confirmation code was issued"
+          )
+        ),
+        Effect.tapError((error) =>
+          Effect.logWarning(
+            error._tag === "ConfirmationRefused" ? `Confirmation code refused: ${error.reason}` : `Confirmation failed: ${error.reason}`
+          )
+        )
+      )
   }
 }
 

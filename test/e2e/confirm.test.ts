@@ -186,6 +186,10 @@ describe("a client that can ask the user (auto)", () => {
     }
     expect(user.questions).toHaveLength(5)
     expect(sentTexts()).toEqual(["two: approved", "five: approved"])
+    // The operator's log says what was decided, not what the messages said.
+    await expect.poll(() => server.stderr).toContain("Send not approved: unticked")
+    expect(server.stderr).toContain("Send approved by the user")
+    expect(server.stderr).not.toContain("three: unticked")
   })
 })
 
