@@ -54,6 +54,7 @@ if (!existsSync(bin) || newest(join(root, "src")) > statSync(bin).mtimeMs) {
 
 const { Client } = await import("@modelcontextprotocol/sdk/client/index.js")
 const { StdioClientTransport, getDefaultEnvironment } = await import("@modelcontextprotocol/sdk/client/stdio.js")
+const { ElicitRequestSchema } = await import("@modelcontextprotocol/sdk/types.js")
 const QRCode = (await import("qrcode")).default
 
 const SESSION = "demo"
@@ -67,7 +68,14 @@ const transport = new StdioClientTransport({
 })
 let serverLog = ""
 transport.stderr?.on("data", (chunk) => (serverLog += chunk))
-const client = new Client({ name: "chatkazi-mcp-demo", version: pkg.version })
+// The demo client can show the user a question (MCP elicitation), so the server asks before each
+// send; here the "user" approves every one, and the question is printed.
+const client = new Client({ name: "chatkazi-mcp-demo", version: pkg.version }, { capabilities: { elicitation: {} } })
+client.setRequestHandler(ElicitRequestSchema, async ({ params }) => {
+  say(indent(`The server asks the user first:\n${indent(params.message, "  | ")}`))
+  say(indent("The demo's user ticks \"Yes, send it\"."))
+  return { action: "accept", content: { confirm: true } }
+})
 
 let notice
 /** The result's text without the sandbox notice (shown once, at the start). */
@@ -134,7 +142,7 @@ try {
   say(indent(textOf(connected)))
   if (connected.structuredContent?.state !== "connected") throw new Error("the session did not connect")
 
-  heading(6, `send_whatsapp_text to ${RECIPIENT}`)
+  heading(6, `send_whatsapp_text to ${RECIPIENT}, confirmed by the user first`)
   say(indent(textOf(await call("send_whatsapp_text", {
     sessionId: SESSION,
     to: `+${RECIPIENT}`,

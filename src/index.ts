@@ -15,12 +15,20 @@ export { Account, type AccountInfo } from "./services/Account.js"
 export { ChatKazi, type ChatKaziApi } from "./services/ChatKazi.js"
 export { ChatKaziConfig, type ChatKaziSettings, DEFAULT_BASE_URL } from "./services/ChatKaziConfig.js"
 export { ChatKaziTest, type ChatKaziTestApi, type Operation, type RecordedCall } from "./services/ChatKaziTest.js"
+export {
+  type ConfirmationSettings,
+  Confirmations,
+  type ConfirmationsApi,
+  type MessageContent,
+  type PendingSend,
+  type Verdict
+} from "./services/Confirmations.js"
+export * from "./services/Elicitation.js"
 export { type MediaFacts, MediaProbe, type MediaProbeApi } from "./services/MediaProbe.js"
 export { Progress, type ProgressReport } from "./services/Progress.js"
 export { SafetyConfig, type SafetySettings } from "./services/SafetyConfig.js"
 export { type GuardedReceipt, type OutgoingMessage, SendGuard, type SendGuardApi } from "./services/SendGuard.js"
 export { type PaceVerdict, StateStore, type StateStoreApi, StoreUnavailable } from "./services/StateStore.js"
-
 // Tools: definitions whose `run` is an Effect program, the registry, and the input schemas they share.
 export * from "./tools/Inputs.js"
 export { tools, type ToolServices } from "./tools/registry.js"

@@ -9,23 +9,29 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
+import { Account } from "./services/Account.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
+import { Confirmations } from "./services/Confirmations.js"
 import { StderrLogger } from "./server/logging.js"
 import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
+import { StateStore } from "./services/StateStore.js"
 import { tools } from "./tools/registry.js"
 
 const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
 
-const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
+const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer, Account.layerConfig).pipe(
   Layer.provide(ChatKaziConfig.layer),
   Layer.provide(FetchHttpClient.layer)
 )
 
-const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
+const Guards = Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
+  Layer.provideMerge(SafetyConfig.layer),
+  Layer.provide(StateStore.layerMemory)
+)
 
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {

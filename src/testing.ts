@@ -3,11 +3,14 @@
  * examples. Nothing here reaches ChatKazi or WhatsApp.
  */
 import { Layer } from "effect"
+import { Account } from "./services/Account.js"
+import { Confirmations } from "./services/Confirmations.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import type { ChatKaziTest } from "./services/ChatKaziTest.js"
 import { MediaProbe } from "./services/MediaProbe.js"
-import type { SafetyConfig, SafetySettings } from "./services/SafetyConfig.js"
+import { SafetyConfig, type SafetySettings } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
+import { StateStore } from "./services/StateStore.js"
 import type { ToolServices } from "./tools/registry.js"
 
 export { ChatKaziTest, type ChatKaziTestApi, type Operation, type RecordedCall } from "./services/ChatKaziTest.js"
@@ -31,6 +34,10 @@ export const layerTools = (
 ): Layer.Layer<ToolServices | ChatKaziTest | SafetyConfig> =>
   Layer.mergeAll(
     ChatKazi.layerTest(options.sessions ?? { default: "connected" }),
-    SendGuard.layerTest(options.safety),
-    options.mediaProbe ?? MediaProbe.layerTrusting
+    Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
+      Layer.provideMerge(Layer.sync(SafetyConfig, () => SafetyConfig.make(options.safety))),
+      Layer.provide(StateStore.layerMemory)
+    ),
+    options.mediaProbe ?? MediaProbe.layerTrusting,
+    Account.layerKey("chatkazi-mcp-testing")
   )

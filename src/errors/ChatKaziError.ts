@@ -213,6 +213,33 @@ export class MediaUnreachable extends Schema.TaggedError<MediaUnreachable>()("Me
   }
 }
 
+export class ConfirmationRefused extends Schema.TaggedError<ConfirmationRefused>()("ConfirmationRefused", {
+  /** mismatch: issued for other arguments; unknown: never issued (or for another account). */
+  reason: Schema.Literal("mismatch", "expired", "used", "unknown")
+}) {
+  override get message() {
+    const why = {
+      mismatch: "it was issued for a different message: a code only confirms exactly the session, recipient and " +
+        "content it was shown with",
+      expired: "it has expired (a code is valid for 10 minutes)",
+      used: "it was already used (a code confirms one send)",
+      unknown: "this server did not issue it"
+    }[this.reason]
+    return `Refused, nothing was sent: the confirmationCode was not accepted because ${why}. Do not guess or reuse ` +
+      "codes. If the user still wants this message sent, call the tool again without confirmationCode to get a " +
+      "fresh preview and code, show the preview to the user, and repeat the call with the new code only after they agree."
+  }
+}
+
+export class ConfirmationFailed extends Schema.TaggedError<ConfirmationFailed>()("ConfirmationFailed", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Not sent: this server needs the user's approval before sending, and the approval could not be ` +
+      `completed (${this.reason}). Nothing was sent. Tell the user; if the problem passes, try once more.`
+  }
+}
+
 /** The failures a ChatKazi call or a tool can end in; each one's `message` is guidance for the model. */
 export const ChatKaziError = Schema.Union(
   MissingApiKey,
@@ -232,7 +259,9 @@ export const ChatKaziError = Schema.Union(
   Transport,
   DeliveryUncertain,
   EmptyMedia,
-  MediaUnreachable
+  MediaUnreachable,
+  ConfirmationRefused,
+  ConfirmationFailed
 )
 export type ChatKaziError = typeof ChatKaziError.Type
 

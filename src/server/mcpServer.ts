@@ -9,11 +9,12 @@ import {
   ErrorCode,
   ListToolsRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import { Cause, Effect, Exit, Option, type Runtime } from "effect"
+import { Elicitation } from "../services/Elicitation.js"
 import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
+import { elicitationFor, flatFormValidator } from "./elicitation.js"
 
 export interface McpServerOptions<R> {
   readonly name: string
@@ -35,7 +36,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
     {
       capabilities: { tools: {} },
       ...(options.instructions ? { instructions: options.instructions } : {}),
-      jsonSchemaValidator: noElicitation
+      jsonSchemaValidator: flatFormValidator
     }
   )
   if (options.onError) server.onerror = options.onError
@@ -54,6 +55,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
       runtime,
       dispatch.call<R>(name, args).pipe(
         Effect.provideService(Progress, progress),
+        Effect.provideService(Elicitation, elicitationFor(server, extra.requestId)),
         Effect.catchTag("InvalidCall", (invalid) => Effect.die(new ProtocolError(ErrorCode.InvalidParams, invalid.message)))
       ),
       extra.signal
@@ -74,12 +76,4 @@ export class ProtocolError extends Error {
   constructor(readonly code: number, message: string) {
     super(message)
   }
-}
-
-/**
- * The SDK validates answers to elicitation requests with this; by default it builds an Ajv instance
- * (and the bundle would carry Ajv) at every start. This server never asks the user for input.
- */
-const noElicitation: jsonSchemaValidator = {
-  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: "this server does not elicit input" })
 }

@@ -4,6 +4,7 @@
  */
 import { Effect, Layer } from "effect"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
+import { Account } from "../services/Account.js"
 import { serveStdio } from "./stdio.js"
 import type { AnyTool } from "../tools/Tool.js"
 import type { SandboxSettings } from "../sandbox/SandboxConfig.js"
@@ -35,7 +36,7 @@ export const serveSandbox = <R>(options: SandboxModeOptions<R>): Effect.Effect<v
       name: options.name,
       version: options.version,
       tools: [...options.tools, sandboxMessages],
-      layer: Layer.mergeAll(SandboxGateway.layer(options.settings), options.guards),
+      layer: Layer.mergeAll(SandboxGateway.layer(options.settings), options.guards, Account.layerKey("sandbox")),
       notice: SANDBOX_NOTICE,
       instructions: INSTRUCTIONS
     })

@@ -14,7 +14,17 @@ export interface SafetySettings {
   readonly allowedRecipients: Option.Option<ReadonlyArray<string>>
   /** Only the tools that change nothing are listed and callable. */
   readonly readOnly: boolean
+  /**
+   * When the user must approve a send: `auto` asks when the client can ask them, `always` also makes
+   * a client that cannot ask repeat the call with a one-time code, `never` sends without asking.
+   */
+  readonly confirmSends: ConfirmSends
+  /** How long a question to the user may stay unanswered before the send is dropped. */
+  readonly confirmTimeoutSeconds: number
 }
+
+export const CONFIRM_SENDS = ["auto", "always", "never"] as const
+export type ConfirmSends = (typeof CONFIRM_SENDS)[number]
 
 export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<SafetyConfig, SafetySettings>() {
   static readonly layer: Layer.Layer<SafetyConfig, InvalidConfig> = Layer.effect(
@@ -27,7 +37,12 @@ export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<Safet
           "CHATKAZI_ALLOWED_RECIPIENTS",
           Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
         ).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: parseAllowlist }))),
-        readOnly: yield* setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false)))
+        readOnly: yield* setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false))),
+        confirmSends: yield* setting(
+          "CHATKAZI_CONFIRM_SENDS",
+          Config.string("CHATKAZI_CONFIRM_SENDS").pipe(Config.withDefault(""))
+        ).pipe(Effect.flatMap(parseConfirmSends)),
+        confirmTimeoutSeconds: yield* positiveInt("CHATKAZI_CONFIRM_TIMEOUT_SECONDS", 120)
       }
     })
   )
@@ -38,8 +53,24 @@ export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<Safet
       maxSendsPerMinute: 20,
       allowedRecipients: Option.none(),
       readOnly: false,
+      confirmSends: "auto",
+      confirmTimeoutSeconds: 120,
       ...settings
     })
+}
+
+/** A blank value counts as unset, like the other settings; the words are read case-insensitively. */
+const parseConfirmSends = (raw: string): Effect.Effect<ConfirmSends, InvalidConfig> => {
+  const value = raw.trim().toLowerCase()
+  if (value === "") return Effect.succeed("auto")
+  return (CONFIRM_SENDS as ReadonlyArray<string>).includes(value)
+    ? Effect.succeed(value as ConfirmSends)
+    : Effect.fail(
+      new InvalidConfig({
+        setting: "CHATKAZI_CONFIRM_SENDS",
+        problem: `expected auto, always or never, got "${raw.trim()}"`
+      })
+    )
 }
 
 /**

@@ -5,6 +5,7 @@
 import { Clock, Effect, Schema } from "effect"
 import { Details } from "../services/Domain.js"
 import type { GuardedReceipt } from "../services/SendGuard.js"
+import { ConfirmationOutcome } from "./SendConfirmation.js"
 
 export const SendOutcome = {
   sessionId: Schema.String,
@@ -14,8 +15,18 @@ export const SendOutcome = {
   duplicate: Schema.Boolean.annotations({
     description: "True when this call repeated an identical recent send and nothing new was sent."
   }),
-  details: Details
+  details: Details,
+  confirmation: Schema.optional(ConfirmationOutcome)
 }
+
+/** The outcome of a send that did not happen: only the approval step's account of why. */
+export const unsentOutcome = (sessionId: string, to: string, confirmation: ConfirmationOutcome) => ({
+  sessionId,
+  to,
+  duplicate: false,
+  details: {},
+  confirmation
+})
 
 export const sendOutcome = (sessionId: string, to: string, guarded: GuardedReceipt) => ({
   sessionId,

@@ -4,7 +4,8 @@ import { ChatKazi } from "../services/ChatKazi.js"
 import { MediaProbe } from "../services/MediaProbe.js"
 import { SendGuard } from "../services/SendGuard.js"
 import { MediaKind, OptionalSessionId, Recipient } from "./Inputs.js"
-import { describeSend, SendOutcome, sendOutcome } from "./SendResult.js"
+import { ConfirmationCode, confirmationFlow, confirmedSend } from "./SendConfirmation.js"
+import { describeSend, SendOutcome, sendOutcome, unsentOutcome } from "./SendResult.js"
 import { defineTool } from "./Tool.js"
 
 const Text = (description: string) =>
@@ -20,7 +21,7 @@ export const sendWhatsappMedia = defineTool({
     "Send a file as a WhatsApp message from a connected session. ChatKazi downloads the file from `url`, so it must " +
     "be a direct, public link to the file itself (e.g. ending in .jpg or .pdf), not a web page or a private link; " +
     "the link is checked before anything is sent. Only message people who expect it: WhatsApp bans numbers that " +
-    "send bulk or unsolicited messages.",
+    "send bulk or unsolicited messages." + confirmationFlow("send_whatsapp_media"),
   input: Schema.Struct({
     to: Recipient,
     url: Schema.String.annotations({ description: "Direct public http(s) link to the file." }),
@@ -34,7 +35,8 @@ export const sendWhatsappMedia = defineTool({
       Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out."),
       { exact: true }
     ),
-    sessionId: OptionalSessionId
+    sessionId: OptionalSessionId,
+    confirmationCode: ConfirmationCode
   }),
   output: Schema.Struct({
     ...SendOutcome,
@@ -63,13 +65,19 @@ export const sendWhatsappMedia = defineTool({
         fileName: input.fileName,
         mimetype
       }
-      const guarded = yield* guard.once(
-        { sessionId, to, content: { url, type, caption: input.caption, fileName: input.fileName, mimetype: input.mimetype } },
-        chatKazi.sendMedia(message)
-      )
-      return {
-        data: { ...sendOutcome(sessionId, to, guarded), url, type, ...(mimetype === undefined ? {} : { mimetype }) },
-        text: yield* describeSend(type === "document" ? "document" : `${type} message`, sessionId, to, guarded)
-      }
+      const content = { url, type, caption: input.caption, fileName: input.fileName, mimetype: input.mimetype }
+      return yield* confirmedSend({
+        tool: "send_whatsapp_media",
+        send: { sessionId, to, content: { kind: "media", ...content } },
+        code: input.confirmationCode,
+        unsent: (confirmation) => ({ ...unsentOutcome(sessionId, to, confirmation), url, type }),
+        deliver: Effect.gen(function*() {
+          const guarded = yield* guard.once({ sessionId, to, content }, chatKazi.sendMedia(message))
+          return {
+            data: { ...sendOutcome(sessionId, to, guarded), url, type, ...(mimetype === undefined ? {} : { mimetype }) },
+            text: yield* describeSend(type === "document" ? "document" : `${type} message`, sessionId, to, guarded)
+          }
+        })
+      })
     })
 })

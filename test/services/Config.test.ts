@@ -119,15 +119,43 @@ describe("ChatKaziConfig.layer", () => {
 })
 
 describe("SafetyConfig.layer", () => {
-  it.effect("defaults: 30 s dedupe, 20 sends a minute, anyone may be messaged, not read-only", () =>
+  it.effect("defaults: 30 s dedupe, 20 sends a minute, anyone may be messaged, not read-only, confirm when possible", () =>
     Effect.gen(function*() {
       const settings = yield* loadSafetyConfig({})
       expect(settings).toStrictEqual({
         dedupeWindowSeconds: 30,
         maxSendsPerMinute: 20,
         allowedRecipients: Option.none(),
-        readOnly: false
+        readOnly: false,
+        confirmSends: "auto",
+        confirmTimeoutSeconds: 120
       })
+    }))
+
+  it.effect.each([
+    ["always", "always"],
+    [" NEVER ", "never"],
+    ["Auto", "auto"],
+    ["", "auto"]
+  ] as const)("CHATKAZI_CONFIRM_SENDS %j is %s", ([raw, expected]) =>
+    Effect.gen(function*() {
+      const settings = yield* loadSafetyConfig({ CHATKAZI_CONFIRM_SENDS: raw, CHATKAZI_CONFIRM_TIMEOUT_SECONDS: "5" })
+      expect(settings.confirmSends).toBe(expected)
+      expect(settings.confirmTimeoutSeconds).toBe(5)
+    }))
+
+  it.effect.each([
+    [{ CHATKAZI_CONFIRM_SENDS: "sometimes" }, "CHATKAZI_CONFIRM_SENDS", 'expected auto, always or never, got "sometimes"'],
+    [{ CHATKAZI_CONFIRM_SENDS: "true" }, "CHATKAZI_CONFIRM_SENDS", 'expected auto, always or never, got "true"'],
+    [{ CHATKAZI_CONFIRM_TIMEOUT_SECONDS: "0" }, "CHATKAZI_CONFIRM_TIMEOUT_SECONDS", "at least 1"],
+    [{ CHATKAZI_CONFIRM_TIMEOUT_SECONDS: "two minutes" }, "CHATKAZI_CONFIRM_TIMEOUT_SECONDS", ""]
+  ] as const)("%j is an InvalidConfig naming %s", ([env, name, problem]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(loadSafetyConfig(env))
+      expect(error._tag).toBe("InvalidConfig")
+      expect(error.setting).toBe(name)
+      expect(error.problem).toContain(problem)
+      expect(error.message).toContain("Nothing was sent")
     }))
 
   it.effect("numbers written with + and spaces, and prefixes ending in *, make the allowlist", () =>

@@ -15,6 +15,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
   type CallToolResult,
   CallToolResultSchema,
+  type ClientCapabilities,
   type JSONRPCMessage,
   JSONRPCMessageSchema,
   type Tool
@@ -32,6 +33,8 @@ export interface StartOptions {
   readonly transport?: "sdk" | "raw"
   /** Per-request timeout of the client; a call that takes longer fails the test (no hangs). */
   readonly requestTimeoutMs?: number
+  /** What the client declares it can do, e.g. `{ elicitation: {} }` (then answer with `client.setRequestHandler`). */
+  readonly capabilities?: ClientCapabilities
 }
 
 export interface Exit {
@@ -73,7 +76,10 @@ export class McpHarness {
     const transport = options.transport === "raw"
       ? new RawStdioTransport(environment)
       : new TappedSdkTransport(environment)
-    const client = new Client({ name: "chatkazi-e2e", version: "0.0.0" })
+    const client = new Client(
+      { name: "chatkazi-e2e", version: "0.0.0" },
+      options.capabilities === undefined ? undefined : { capabilities: options.capabilities }
+    )
     const harness = new McpHarness(client, transport, options)
     transport.record = {
       message: (m) => harness.messages.push(JSON.stringify(m)),

@@ -4,17 +4,34 @@
  */
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv"
 import { Effect, Layer, Schema } from "effect"
+import { Account } from "../../src/services/Account.js"
 import { ChatKazi, type ChatKaziApi } from "../../src/services/ChatKazi.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
+import { Confirmations, makeConfirmations } from "../../src/services/Confirmations.js"
 import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { SendGuard } from "../../src/services/SendGuard.js"
+import { makeMemoryStore } from "../../src/services/StateStore.js"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
 import { layerTools } from "../../src/testing.js"
 import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply } from "../../src/tools/Tool.js"
 
-/** A fresh SendGuard each time the layer is built, so tests never share what was sent. */
-export const guardLayer = (safety: Partial<SafetySettings> = {}) => SendGuard.layerTest(safety)
+/** The account tests act for. */
+export const TEST_ACCOUNT = Account.fromKey("ck_test_account")
+
+/**
+ * A fresh SendGuard and Confirmations (with its own state) each time the layer is built, so tests
+ * never share what was sent or which codes were issued; and the account they act for.
+ */
+export const guardLayer = (safety: Partial<SafetySettings> = {}) => {
+  const settings = SafetyConfig.make(safety)
+  return Layer.mergeAll(
+    SendGuard.layerTest(safety),
+    Layer.sync(Confirmations, () =>
+      makeConfirmations({ mode: settings.confirmSends, timeoutSeconds: settings.confirmTimeoutSeconds }, makeMemoryStore())),
+    Layer.succeed(Account, TEST_ACCOUNT)
+  )
+}
 
 export interface ToolEnv {
   /** Session ids and their states in the in-memory gateway. */

@@ -31,11 +31,11 @@ const cases: ReadonlyArray<Case> = [
   { tool: getSessionStatus, required: ["sessionId"], properties: ["sessionId"] },
   { tool: getSessionQr, required: ["sessionId"], properties: ["sessionId"] },
   { tool: logoutSession, required: ["sessionId"], properties: ["sessionId"] },
-  { tool: sendWhatsappText, required: ["to", "text"], properties: ["to", "text", "sessionId"] },
+  { tool: sendWhatsappText, required: ["to", "text"], properties: ["to", "text", "sessionId", "confirmationCode"] },
   {
     tool: sendWhatsappMedia,
     required: ["to", "url"],
-    properties: ["to", "url", "type", "caption", "fileName", "mimetype", "sessionId"]
+    properties: ["to", "url", "type", "caption", "fileName", "mimetype", "sessionId", "confirmationCode"]
   }
 ].map((c) => ({ ...c, name: c.tool.name }))
 
