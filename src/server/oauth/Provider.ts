@@ -7,6 +7,7 @@
 import {
   AccessDeniedError,
   InvalidGrantError,
+  InvalidRequestError,
   InvalidTargetError,
   InvalidTokenError,
   ServerError
@@ -53,6 +54,10 @@ export const makeProvider = (deps: ProviderDeps): OAuthServerProvider => {
     Effect.gen(function*() {
       if (params.resource !== undefined && params.resource.href !== deps.resource) {
         return yield* Effect.fail(new InvalidTargetError(`this server only issues tokens for ${deps.resource}`))
+      }
+      // An S256 challenge is 32 bytes in base64url; anything else cannot be matched by any verifier.
+      if (!/^[A-Za-z0-9_-]{43}$/.test(params.codeChallenge)) {
+        return yield* Effect.fail(new InvalidRequestError("code_challenge must be an S256 challenge (43 base64url characters)"))
       }
       const req = res.req as Request
       const scopes = params.scopes ?? []

@@ -221,6 +221,41 @@ describe("OAuth login refuses", () => {
     expect(keysSeen()).toEqual(["ck_live_WRONG"])
   })
 
+  it("to issue a code when ChatKazi cannot be reached to check the key", async () => {
+    gateway.setDefault("GET", "/sessions", { status: 503, body: "<html>bad gateway</html>" })
+    const client = await register(d, `${app.origin}/callback`)
+    const { authorizationUrl } = await startAuthorization(d.authorizationServer, {
+      metadata: d.metadata,
+      clientInformation: client,
+      redirectUrl: `${app.origin}/callback`
+    })
+    const answer = await submitLogin(app.origin, await openLoginPage(authorizationUrl), KEY_A)
+    expect(answer.status).toBe(503)
+    expect(answer.headers.get("location")).toBeNull()
+    expect(await answer.text()).toContain("ChatKazi could not be reached to check the key")
+  })
+
+  it("a code challenge that is not S256-shaped", async () => {
+    const client = await register(d, `${app.origin}/callback`)
+    const url = new URL(`${app.origin}/authorize`)
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: `${app.origin}/callback`,
+      response_type: "code",
+      code_challenge: "short",
+      code_challenge_method: "S256",
+      state: "st"
+    }).toString()
+    const answer = await fetch(url, { redirect: "manual" })
+    const location = new URL(answer.headers.get("location")!)
+    expect(location.searchParams.get("error")).toBe("invalid_request")
+    expect(location.searchParams.get("state")).toBe("st")
+    url.searchParams.set("code_challenge", "A".repeat(43))
+    url.searchParams.set("code_challenge_method", "plain")
+    const plain = await fetch(url, { redirect: "manual" })
+    expect(new URL(plain.headers.get("location")!).searchParams.get("error")).toBe("invalid_request")
+  })
+
   it("a form without the page's cookie, or with its request parameters changed (CSRF)", async () => {
     scriptAccounts(gateway)
     const client = await register(d, `${app.origin}/callback`)
