@@ -50,6 +50,41 @@ export const makeProvider = (deps: ProviderDeps): OAuthServerProvider => {
   const run = runWith(deps.runtime)
   const { grants } = deps
 
+  /** What the login form's submission leads to: the page again (with why), or back to the client. */
+  type Outcome =
+    | { readonly _tag: "Page"; readonly status: number; readonly error?: string }
+    | { readonly _tag: "Redirect"; readonly location: string }
+
+  const submit = (
+    client: OAuthClientInformationFull,
+    params: AuthorizationParams,
+    form: Record<string, unknown>,
+    csrfValid: boolean
+  ): Effect.Effect<Outcome, AccessDeniedError | ServerError, HttpClient.HttpClient> =>
+    Effect.gen(function*() {
+      if (!csrfValid) {
+        return { _tag: "Page", status: 403, error: "This form expired or was not sent from this page, so nothing was done. Please try again." }
+      }
+      if (form["action"] === "deny") return yield* Effect.fail(new AccessDeniedError("the user declined to connect their ChatKazi account"))
+      const apiKey = Redacted.make(typeof form["api_key"] === "string" ? form["api_key"].trim() : "")
+      const checked = yield* Effect.either(checkKey(deps.gateway, apiKey))
+      if (checked._tag === "Left") return { _tag: "Page", status: checked.left.invalidKey ? 400 : 503, error: checked.left.reason }
+      const code = yield* grants.issueCode({
+        clientId: client.client_id,
+        redirectUri: params.redirectUri,
+        codeChallenge: params.codeChallenge,
+        resource: deps.resource,
+        scopes: params.scopes ?? [],
+        apiKey
+      }).pipe(Effect.mapError(() => new ServerError("token storage is unavailable")))
+      const location = new URL(params.redirectUri)
+      location.searchParams.set("code", code)
+      if (params.state !== undefined) location.searchParams.set("state", params.state)
+      // RFC 9207: tells the client which authorization server answered (mix-up protection).
+      location.searchParams.set("iss", deps.issuer)
+      return { _tag: "Redirect", location: location.href }
+    })
+
   const authorize = (client: OAuthClientInformationFull, params: AuthorizationParams, res: Response) =>
     Effect.gen(function*() {
       if (params.resource !== undefined && params.resource.href !== deps.resource) {
@@ -57,10 +92,30 @@ export const makeProvider = (deps: ProviderDeps): OAuthServerProvider => {
       }
       // An S256 challenge is 32 bytes in base64url; anything else cannot be matched by any verifier.
       if (!/^[A-Za-z0-9_-]{43}$/.test(params.codeChallenge)) {
-        return yield* Effect.fail(new InvalidRequestError("code_challenge must be an S256 challenge (43 base64url characters)"))
+        return yield* Effect.fail(
+          new InvalidRequestError("code_challenge must be an S256 challenge (43 base64url characters)")
+        )
       }
       const req = res.req as Request
       const scopes = params.scopes ?? []
+      // The form is valid only for the request it was served for.
+      const binding = JSON.stringify([client.client_id, params.redirectUri, params.codeChallenge, params.state ?? "", scopes])
+      const now = yield* Clock.currentTimeMillis
+      const form = req.method === "POST" ? (req.body ?? {}) as Record<string, unknown> : undefined
+      const outcome: Outcome = form === undefined
+        ? { _tag: "Page", status: 200 }
+        : yield* submit(
+          client,
+          params,
+          form,
+          verifyCsrf(deps.sealing, binding, readCookie(req.headers.cookie, CSRF_COOKIE), form[CSRF_FIELD], now)
+        )
+
+      if (outcome._tag === "Redirect") {
+        res.clearCookie(CSRF_COOKIE, { path: "/authorize" })
+        return res.redirect(303, outcome.location)
+      }
+      const csrf = issueCsrf(deps.sealing, binding, now)
       const hidden: Record<string, string> = {
         client_id: client.client_id,
         redirect_uri: params.redirectUri,
@@ -69,51 +124,13 @@ export const makeProvider = (deps: ProviderDeps): OAuthServerProvider => {
         code_challenge_method: "S256",
         ...(params.state === undefined ? {} : { state: params.state }),
         ...(scopes.length === 0 ? {} : { scope: scopes.join(" ") }),
-        ...(params.resource === undefined ? {} : { resource: params.resource.href })
+        ...(params.resource === undefined ? {} : { resource: params.resource.href }),
+        [CSRF_FIELD]: csrf.field
       }
-      const binding = JSON.stringify([client.client_id, params.redirectUri, params.codeChallenge, params.state ?? "", scopes, deps.resource])
-      const now = yield* Clock.currentTimeMillis
-
-      const showPage = (status: number, error?: string) => {
-        const csrf = issueCsrf(deps.sealing, binding, now)
-        res.status(status)
-          .set(pageHeaders(params.redirectUri))
-          .append("Set-Cookie", csrfCookie(csrf.cookieValue, deps.issuer.startsWith("https:")))
-          .send(renderAuthorizePage({
-            clientName: client.client_name,
-            redirectUri: params.redirectUri,
-            hidden: { ...hidden, [CSRF_FIELD]: csrf.field },
-            error
-          }))
-      }
-
-      if (req.method !== "POST") return showPage(200)
-      const form = (req.body ?? {}) as Record<string, unknown>
-      if (!verifyCsrf(deps.sealing, binding, readCookie(req.headers.cookie, CSRF_COOKIE), form[CSRF_FIELD], now)) {
-        return showPage(403, "This form expired or was not sent from this page, so nothing was done. Please try again.")
-      }
-      if (form["action"] === "deny") {
-        return yield* Effect.fail(new AccessDeniedError("the user declined to connect their ChatKazi account"))
-      }
-      const apiKey = Redacted.make(typeof form["api_key"] === "string" ? form["api_key"].trim() : "")
-      const checked = yield* Effect.either(checkKey(deps.gateway, apiKey))
-      if (checked._tag === "Left") return showPage(checked.left.invalidKey ? 400 : 503, checked.left.reason)
-
-      const code = yield* grants.issueCode({
-        clientId: client.client_id,
-        redirectUri: params.redirectUri,
-        codeChallenge: params.codeChallenge,
-        resource: deps.resource,
-        scopes,
-        apiKey
-      }).pipe(Effect.mapError(() => new ServerError("token storage is unavailable")))
-      const target = new URL(params.redirectUri)
-      target.searchParams.set("code", code)
-      if (params.state !== undefined) target.searchParams.set("state", params.state)
-      // RFC 9207: tells the client which authorization server answered (mix-up protection).
-      target.searchParams.set("iss", deps.issuer)
-      res.clearCookie(CSRF_COOKIE, { path: "/authorize" })
-      res.redirect(303, target.href)
+      res.status(outcome.status)
+        .set(pageHeaders(params.redirectUri))
+        .append("Set-Cookie", csrfCookie(csrf.cookieValue, deps.issuer.startsWith("https:")))
+        .send(renderAuthorizePage({ clientName: client.client_name, redirectUri: params.redirectUri, hidden, error: outcome.error }))
     })
 
   return {
