@@ -2,7 +2,14 @@
  * The whole OAuth login, run by a scripted client (the SDK's client functions and a fetch-driven
  * form) against a real listening app, with a real local ChatKazi stand-in checking the keys.
  */
-import { extractWWWAuthenticateParams, refreshAuthorization } from "@modelcontextprotocol/sdk/client/auth.js"
+import {
+  auth,
+  extractWWWAuthenticateParams,
+  type OAuthClientProvider,
+  refreshAuthorization,
+  startAuthorization
+} from "@modelcontextprotocol/sdk/client/auth.js"
+import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
 import { Effect, Redacted } from "effect"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { ScriptedGateway } from "../../support/ScriptedGateway.js"
@@ -18,7 +25,6 @@ import {
   submitLogin
 } from "../../support/OAuthClient.js"
 import { KEY_A, KEY_B, type OAuthApp, scriptAccounts, SECRET, startOAuthApp } from "../../support/OAuthApp.js"
-import { startAuthorization } from "@modelcontextprotocol/sdk/client/auth.js"
 
 let gateway: ScriptedGateway
 let app: OAuthApp
@@ -122,6 +128,35 @@ describe("OAuth login, end to end", () => {
       refresh_token: refreshed.refresh_token!
     })
     expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant" } })
+  })
+
+  it("the SDK client's own auth() orchestration signs in and refreshes as a host would", async () => {
+    scriptAccounts(gateway)
+    let client: OAuthClientInformationMixed | undefined
+    let tokens: OAuthTokens | undefined
+    let verifier = ""
+    let opened: URL | undefined
+    const provider: OAuthClientProvider = {
+      redirectUrl: `${app.origin}/callback`,
+      clientMetadata: { client_name: "SDK host", redirect_uris: [`${app.origin}/callback`], token_endpoint_auth_method: "none" },
+      clientInformation: () => client,
+      saveClientInformation: (info) => void (client = info),
+      tokens: () => tokens,
+      saveTokens: (t) => void (tokens = t),
+      redirectToAuthorization: (url) => void (opened = url),
+      saveCodeVerifier: (v) => void (verifier = v),
+      codeVerifier: () => verifier
+    }
+    expect(await auth(provider, { serverUrl: `${app.origin}/mcp` })).toBe("REDIRECT")
+    expect(opened!.searchParams.get("resource")).toBe(`${app.origin}/mcp`)
+    const answer = await submitLogin(app.origin, await openLoginPage(opened!), KEY_B)
+    const code = new URL(answer.headers.get("location")!).searchParams.get("code")!
+    expect(await auth(provider, { serverUrl: `${app.origin}/mcp`, authorizationCode: code })).toBe("AUTHORIZED")
+    expect((await callMcp(app.origin, tokens!.access_token)).body).toMatchObject({ sessions: ["shop-b"] })
+    // With tokens saved, auth() refreshes instead of sending the user to the page again.
+    const first = tokens!.access_token
+    expect(await auth(provider, { serverUrl: `${app.origin}/mcp` })).toBe("AUTHORIZED")
+    expect(tokens!.access_token).not.toBe(first)
   })
 
   it("revoking an access token stops that token only", async () => {
