@@ -1,8 +1,9 @@
 /**
  * A real express app on 127.0.0.1 that mounts the OAuth router beside a stand-in for /mcp, with a
  * ScriptedGateway as ChatKazi. The stand-in does what the HTTP transport does with a request:
- * resolve the bearer, answer a refusal with 401 and its WWW-Authenticate header, else list the
- * account's sessions with the key the bearer stands for (so the gateway shows which key arrived).
+ * `requireBearer` resolves the bearer (a refusal is a 401 with its WWW-Authenticate header), then
+ * it lists the account's sessions with the key the bearer stands for (so the gateway shows which
+ * key arrived).
  *
  * Time is real time plus an offset that tests move forward (`advance`), shared by the memory
  * store's expiry and the OAuth code's `Clock`.
@@ -13,7 +14,7 @@ import express from "express"
 import { once } from "node:events"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import { makeOAuth, makeOAuthSettings, type OAuthApi, type OAuthSettings } from "../../src/server/oauth/index.js"
+import { type Bearer, makeOAuth, makeOAuthSettings, type OAuthApi, type OAuthSettings } from "../../src/server/oauth/index.js"
 import type { GatewaySettings } from "../../src/server/oauth/KeyCheck.js"
 import { ChatKazi } from "../../src/services/ChatKazi.js"
 import { ChatKaziConfig } from "../../src/services/ChatKaziConfig.js"
@@ -102,29 +103,19 @@ export const startOAuthApp = async (
 
   const app = express()
   app.use(oauth.router)
-  app.post("/mcp", async (req, res) => {
-    const token = req.headers.authorization?.match(/^Bearer (.+)$/i)?.[1]
+  app.post("/mcp", oauth.requireBearer, async (_req, res) => {
+    const bearer = res.locals["bearer"] as Bearer
     const outcome = await Effect.runPromise(
-      oauth.resolveBearer(token).pipe(
-        Effect.flatMap((bearer) =>
-          ChatKazi.pipe(
-            Effect.flatMap((chatKazi) => chatKazi.listSessions),
-            Effect.provide(
-              ChatKazi.layer.pipe(
-                Layer.provide(Layer.succeed(ChatKaziConfig, { ...gatewayConfig, apiKey: bearer.apiKey })),
-                Layer.provide(FetchHttpClient.layer)
-              )
-            ),
-            Effect.map((sessions) => ({ status: 200, body: { via: bearer.via, sessions: sessions.map((s) => s.sessionId) } })),
-            Effect.catchAll((error) => Effect.succeed({ status: 502, body: { via: bearer.via, gatewayError: error._tag } }))
+      ChatKazi.pipe(
+        Effect.flatMap((chatKazi) => chatKazi.listSessions),
+        Effect.provide(
+          ChatKazi.layer.pipe(
+            Layer.provide(Layer.succeed(ChatKaziConfig, { ...gatewayConfig, apiKey: bearer.apiKey })),
+            Layer.provide(FetchHttpClient.layer)
           )
         ),
-        Effect.catchTag("Unauthenticated", (refused) => {
-          res.setHeader("WWW-Authenticate", refused.wwwAuthenticate)
-          return Effect.succeed({ status: 401, body: { error: refused.error ?? null, description: refused.description } })
-        }),
-        Effect.catchTag("StoreUnavailable", () => Effect.succeed({ status: 503, body: {} })),
-        Effect.withClock(time.clock)
+        Effect.map((sessions) => ({ status: 200, body: { via: bearer.via, sessions: sessions.map((s) => s.sessionId) } })),
+        Effect.catchAll((error) => Effect.succeed({ status: 502, body: { via: bearer.via, gatewayError: error._tag } }))
       )
     )
     res.status(outcome.status).json(outcome.body)

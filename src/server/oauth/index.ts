@@ -15,6 +15,7 @@ import { StateStore, type StoreUnavailable } from "../../services/StateStore.js"
 import { type Bearer, makeResolveBearer, makeWwwAuthenticate, type Unauthenticated } from "./bearer.js"
 import { makeClientStore } from "./ClientStore.js"
 import { makeGrants } from "./Grants.js"
+import { makeRequireBearer } from "./middleware.js"
 import type { GatewaySettings } from "./KeyCheck.js"
 import type { OAuthSettings } from "./OAuthConfig.js"
 import { makeProvider, runWith } from "./Provider.js"
@@ -38,6 +39,11 @@ export interface OAuthApi {
   readonly router: express.Router
   /** The ChatKazi key a request's bearer token stands for, or why it stands for none. */
   readonly resolveBearer: (token: string | undefined) => Effect.Effect<Bearer, Unauthenticated | StoreUnavailable>
+  /**
+   * `resolveBearer` as express middleware for /mcp: sets `res.locals.bearer` (a `Bearer`), or answers
+   * 401 with the `WWW-Authenticate` challenge itself (503 when the token store is unreachable).
+   */
+  readonly requireBearer: express.RequestHandler
   /** The `WWW-Authenticate` header value for a 401 from /mcp. */
   readonly wwwAuthenticate: (problem?: { readonly error: string; readonly description: string }) => string
   /** `<PUBLIC_URL>/mcp`, what tokens are bound to. */
@@ -91,9 +97,11 @@ export const makeOAuth = (options: OAuthOptions): Effect.Effect<OAuthApi, never,
     router.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource))
 
     const wwwAuthenticate = makeWwwAuthenticate(resourceMetadataUrl)
+    const resolveBearer = makeResolveBearer(grants, wwwAuthenticate)
     return {
       router,
-      resolveBearer: makeResolveBearer(grants, wwwAuthenticate),
+      resolveBearer,
+      requireBearer: makeRequireBearer(resolveBearer, runtime),
       wwwAuthenticate,
       resourceUrl,
       resourceMetadataUrl,
