@@ -9,7 +9,7 @@
  * store's expiry and the OAuth code's `Clock`.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { Clock, Duration, Effect, Layer, Redacted } from "effect"
+import { Clock, Duration, Effect, Layer, Logger } from "effect"
 import express from "express"
 import { once } from "node:events"
 import { createServer, type Server } from "node:http"
@@ -67,6 +67,8 @@ export interface OAuthApp {
   readonly oauth: OAuthApi
   readonly store: StateStoreApi
   readonly settings: OAuthSettings
+  /** Every line the OAuth code logged (logfmt), to check that no key or token ever appears. */
+  readonly logs: ReadonlyArray<string>
   readonly advance: (ms: number) => void
   /** A second replica: another OAuth instance with the same settings and store. */
   readonly replica: () => Promise<OAuthApi>
@@ -91,11 +93,17 @@ export const startOAuthApp = async (
   const store = makeMemoryStore(time.now)
   const settings = await Effect.runPromise(makeOAuthSettings({ publicUrl: origin, secret: SECRET, ...overrides }))
   const gatewayConfig = gatewaySettings(gateway)
+  const logs: Array<string> = []
+  const collect = Logger.replace(
+    Logger.defaultLogger,
+    Logger.map(Logger.logfmtLogger, (line) => void logs.push(line))
+  )
   const build = () =>
     Effect.runPromise(
       makeOAuth({ settings, gateway: gatewayConfig, rateLimit: false }).pipe(
         Effect.provideService(StateStore, store),
         Effect.provide(FetchHttpClient.layer),
+        Effect.provide(collect),
         Effect.withClock(time.clock)
       )
     )
@@ -131,6 +139,7 @@ export const startOAuthApp = async (
     oauth,
     store,
     settings,
+    logs,
     advance: time.advance,
     replica: build,
     close: async () => {
@@ -139,6 +148,3 @@ export const startOAuthApp = async (
     }
   }
 }
-
-/** Unused keys stay `Redacted` in helpers; this reads one for assertions. */
-export const reveal = (value: Redacted.Redacted<string>) => Redacted.value(value)

@@ -11,7 +11,7 @@
  */
 import { Clock, Data, Effect, Option, type Redacted, Schema } from "effect"
 import { Account, type AccountInfo } from "../../services/Account.js"
-import { StateStore, type StateStoreApi, type StoreUnavailable } from "../../services/StateStore.js"
+import type { StateStoreApi, StoreUnavailable } from "../../services/StateStore.js"
 import type { OAuthSettings } from "./OAuthConfig.js"
 import type { Sealing } from "./Sealing.js"
 import { isKind, newId, newToken, tokenHash } from "./tokens.js"
@@ -153,6 +153,7 @@ export const makeGrants = (settings: OAuthSettings, sealing: Sealing, store: Sta
         familyId === undefined
           ? Effect.void
           : revokeFamily(familyId).pipe(
+            Effect.zipRight(Effect.logWarning("OAuth: an authorization code was presented again; its sign-in is revoked")),
             Effect.zipRight(new GrantRejected({ reason: "authorization code was already used; its tokens are revoked" }))
           )
       )
@@ -238,6 +239,7 @@ export const makeGrants = (settings: OAuthSettings, sealing: Sealing, store: Sta
         const first = yield* store.claim(storeKey.refreshUsed(hash), "1", settings.refreshTokenTtlMs)
         if (!first) {
           yield* revokeFamily(record.value.familyId)
+          yield* Effect.logWarning("OAuth: a refresh token was used twice; its sign-in is revoked")
           return yield* new GrantRejected({
             reason: "refresh token was already used, so this sign-in is revoked as a precaution; sign in again"
           })
@@ -289,7 +291,3 @@ export const makeGrants = (settings: OAuthSettings, sealing: Sealing, store: Sta
       })
   }
 }
-
-/** `makeGrants` over the `StateStore` in context. */
-export const Grants = (settings: OAuthSettings, sealing: Sealing) =>
-  Effect.map(StateStore, (store) => makeGrants(settings, sealing, store))

@@ -24,6 +24,7 @@ import { csrfCookie, CSRF_COOKIE, CSRF_FIELD, issueCsrf, readCookie, verifyCsrf 
 import type { GrantRejected, Grants } from "./Grants.js"
 import { checkKey, type GatewaySettings } from "./KeyCheck.js"
 import type { Sealing } from "./Sealing.js"
+import { Account } from "../../services/Account.js"
 import type { StoreUnavailable } from "../../services/StateStore.js"
 
 export interface ProviderDeps {
@@ -77,6 +78,9 @@ export const makeProvider = (deps: ProviderDeps): OAuthServerProvider => {
         scopes: params.scopes ?? [],
         apiKey
       }).pipe(Effect.mapError(() => new ServerError("token storage is unavailable")))
+      yield* Effect.logInfo("OAuth: signed in").pipe(
+        Effect.annotateLogs({ client: client.client_name ?? client.client_id, account: Account.fromKey(apiKey).id.slice(0, 12) })
+      )
       const location = new URL(params.redirectUri)
       location.searchParams.set("code", code)
       if (params.state !== undefined) location.searchParams.set("state", params.state)

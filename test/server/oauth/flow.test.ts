@@ -128,6 +128,13 @@ describe("OAuth login, end to end", () => {
       refresh_token: refreshed.refresh_token!
     })
     expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant" } })
+
+    // The sign-in was logged, with neither the key nor any token in the log.
+    const logged = app.logs.join("\n")
+    expect(logged).toContain("OAuth: signed in")
+    for (const secret of [KEY_A, signedIn.code, tokens.access_token, tokens.refresh_token!, refreshed.access_token]) {
+      expect(logged).not.toContain(secret)
+    }
   })
 
   it("the SDK client's own auth() orchestration signs in and refreshes as a host would", async () => {
