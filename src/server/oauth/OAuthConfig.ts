@@ -60,7 +60,12 @@ export const loadOAuthSettings: Effect.Effect<Option.Option<OAuthSettings>, Inva
   const serverKey = yield* setting("CHATKAZI_API_KEY", Config.string("CHATKAZI_API_KEY").pipe(Config.withDefault("")))
   const publicUrl = yield* setting("CHATKAZI_PUBLIC_URL", Config.string("CHATKAZI_PUBLIC_URL").pipe(Config.withDefault("")))
   const secret = yield* setting("CHATKAZI_SECRET", Config.string("CHATKAZI_SECRET").pipe(Config.withDefault("")))
-  if (serverKey.trim() !== "" || publicUrl.trim() === "" || secret === "") return Option.none()
+  if (serverKey.trim() !== "" || (publicUrl.trim() === "" && secret === "")) return Option.none()
+  if (publicUrl.trim() === "" || secret === "") {
+    const missing = publicUrl.trim() === "" ? "CHATKAZI_PUBLIC_URL" : "CHATKAZI_SECRET"
+    yield* Effect.logWarning(`OAuth login for connectors is off because ${missing} is not set`)
+    return Option.none()
+  }
   return Option.some(yield* makeOAuthSettings({ publicUrl, secret }))
 })
 

@@ -12,6 +12,7 @@ import {
 import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
 import { Effect, Redacted } from "effect"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { STYLE_HASH } from "../../../src/server/oauth/AuthorizePage.js"
 import { ScriptedGateway } from "../../support/ScriptedGateway.js"
 import {
   callMcp,
@@ -252,6 +253,14 @@ describe("OAuth login refuses", () => {
       state: "keep-me"
     })
     const page = await openLoginPage(authorizationUrl)
+    expect(page.headers.get("content-security-policy")).toBe(
+      `default-src 'none'; style-src '${STYLE_HASH}'; form-action 'self' ${app.origin}; frame-ancestors 'none'; base-uri 'none'`
+    )
+    expect(page.headers.get("x-frame-options")).toBe("DENY")
+    expect(page.headers.get("cache-control")).toBe("no-store")
+    expect(page.html).not.toMatch(/<script|<link|src=/i)
+    expect(page.html).toMatch(/<label for="api_key">ChatKazi API key<\/label>/)
+    expect(page.html).toMatch(/<input type="password" id="api_key" name="api_key" required/)
     const answer = await submitLogin(app.origin, page, "ck_live_WRONG")
     expect(answer.status).toBe(400)
     expect(answer.headers.get("location")).toBeNull()
