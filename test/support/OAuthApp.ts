@@ -77,7 +77,9 @@ export interface OAuthApp {
 
 export const startOAuthApp = async (
   gateway: ScriptedGateway,
-  overrides: Partial<Omit<OAuthSettings, "publicUrl" | "secret">> = {}
+  overrides: Partial<Omit<OAuthSettings, "publicUrl" | "secret">> = {},
+  /** Another store (e.g. Redis) instead of the in-memory one on the test's clock. */
+  sharedStore?: StateStoreApi
 ): Promise<OAuthApp> => {
   const server: Server = createServer()
   const sockets = new Set<Socket>()
@@ -90,7 +92,7 @@ export const startOAuthApp = async (
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   const time = offsetClock()
-  const store = makeMemoryStore(time.now)
+  const store = sharedStore ?? makeMemoryStore(time.now)
   const settings = await Effect.runPromise(makeOAuthSettings({ publicUrl: origin, secret: SECRET, ...overrides }))
   const gatewayConfig = gatewaySettings(gateway)
   const logs: Array<string> = []

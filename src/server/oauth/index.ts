@@ -1,8 +1,8 @@
 /**
  * OAuth 2.1 login for remote connectors: the server is its own small authorization server whose
- * login page asks for the user's ChatKazi API key. Mount `router` at the root of the HTTP app,
- * and ask `resolveBearer` on every /mcp request; answer its `Unauthenticated` with a 401 and its
- * `wwwAuthenticate` header.
+ * login page asks for the user's ChatKazi API key. Mount `router` at the root of the HTTP app, and
+ * put `requireBearer` in front of /mcp (or call `resolveBearer` per request and answer its
+ * `Unauthenticated` with a 401 and its `wwwAuthenticate` header).
  */
 import type { HttpClient } from "@effect/platform"
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js"
