@@ -37,7 +37,7 @@ ${
     rows([
       [name, "Serve MCP over stdio (for Claude Desktop, Cursor...). Needs CHATKAZI_API_KEY."],
       [`${name} --sandbox`, "Serve MCP over stdio on a simulated ChatKazi: no API key, no phone, nothing\nsent to WhatsApp. Every result says it is the sandbox."],
-      [`${name} http [--port N] [--host H]`, `Serve MCP over Streamable HTTP at http://H:N/mcp (default ${DEFAULT_HTTP_HOST}, port\nfrom PORT, else 8080; 0.0.0.0 in a container). See "Run it remotely" in the README.`],
+      [`${name} http [--port N] [--host H]`, `Serve MCP over Streamable HTTP on http://H:N/mcp, for remote hosts. H defaults\nto ${DEFAULT_HTTP_HOST} (0.0.0.0 in a container), N to PORT, else 8080.`],
       [`${name} sandbox [--port N]`, `Run only the simulated ChatKazi API as an HTTP server on 127.0.0.1:N\n(default ${DEFAULT_SANDBOX_PORT}; 0 picks a free port), to test other integrations against.`],
       [`${name} --help | --version`, "This help, or the version."]
     ])
