@@ -20,7 +20,7 @@ import { StateStore } from "../services/StateStore.js"
 import type { AnyTool } from "../tools/Tool.js"
 import { type Calls, makeCalls } from "./calls.js"
 import { type Dispatch, makeDispatch } from "./dispatch.js"
-import { admit, describeAccess, type HttpAccess, isLoopback, readHttpAccess } from "./httpAccess.js"
+import { type Admission, admit, describeAccess, type HttpAccess, isLoopback, readHttpAccess } from "./httpAccess.js"
 import { makeMcpServer } from "./mcpServer.js"
 
 export const DEFAULT_HTTP_PORT = 8080
@@ -36,6 +36,15 @@ export interface HttpAppOptions<R> {
   /** Where the server listens: on loopback, a `Host` other than localhost is refused (DNS rebinding). */
   readonly host: string
   readonly access: HttpAccess
+  /**
+   * Decides who a `/mcp` request is for; by default from `access` and its `Authorization` header.
+   * (OAuth replaces this to map its access tokens to a caller's ChatKazi key.)
+   */
+  readonly authorize?: (req: Request) => Promise<Admission>
+  /** The `WWW-Authenticate` value of a 401. */
+  readonly challenge?: string
+  /** Mounts more routes (e.g. OAuth's) after the Host guard and before `/mcp`. */
+  readonly routes?: (app: Express) => void
   /** Browser origins allowed to call `/mcp`; a request with any other `Origin` gets 403. */
   readonly allowedOrigins: ReadonlyArray<string>
   /** The runtime for one caller's calls, and how to release it when the request is over. */
@@ -90,6 +99,8 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     res.status(200).json(await options.health())
   })
 
+  options.routes?.(app)
+
   const mcp = express.Router()
   mcp.all("/", (req, res, next) => {
     if (req.method === "POST") return next()
@@ -97,10 +108,11 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     rpcError(res, 405, -32000, "Method not allowed: this server is stateless, send JSON-RPC with POST.")
   })
   mcp.use(originCheck(options.allowedOrigins))
-  mcp.use((req, res, next) => {
-    const admission = admit(options.access, req.headers.authorization)
+  const authorize = options.authorize ?? ((req: Request) => Promise.resolve(admit(options.access, req.headers.authorization)))
+  mcp.use(async (req, res, next) => {
+    const admission = await authorize(req)
     if (admission._tag === "Refused") {
-      res.setHeader("WWW-Authenticate", "Bearer realm=\"chatkazi-mcp\"")
+      res.setHeader("WWW-Authenticate", options.challenge ?? "Bearer realm=\"chatkazi-mcp\"")
       return rpcError(res, 401, -32001, `Unauthorized: ${admission.reason}.`)
     }
     res.locals["apiKey"] = admission.apiKey
@@ -209,6 +221,8 @@ export interface HttpOptions<S, R> {
   /** How long calls in flight at SIGTERM/SIGINT may take to finish. */
   readonly shutdownGraceMs?: number
   readonly log?: (line: string) => void
+  /** More routes and another way to authorize `/mcp` (OAuth), passed on to `makeHttpApp`. */
+  readonly extend?: Pick<HttpAppOptions<R>, "authorize" | "challenge" | "routes">
 }
 
 /** Listens until interrupted (SIGINT/SIGTERM through `runMain`), then stops accepting and drains. */
@@ -265,7 +279,8 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
           })),
         isClosing: () => closing,
         log: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
-        onError: (error) => runFork(Effect.logWarning("MCP HTTP transport error", error.message))
+        onError: (error) => runFork(Effect.logWarning("MCP HTTP transport error", error.message)),
+        ...options.extend
       })
 
       const server = yield* Effect.acquireRelease(
