@@ -268,6 +268,41 @@ describe("shared key (CHATKAZI_API_KEY set on the server)", () => {
   })
 })
 
+describe("calls in flight", () => {
+  it("bounds requests to ChatKazi per process, across every caller's key", async () => {
+    const server = await start({ CHATKAZI_MAX_CONCURRENCY: "1" })
+    gateway.setDefault("GET", "/session/status", { ...ok({ sessionId: "default", status: "connected" }), delayMs: 300 })
+    const [a, b] = await Promise.all([connect(server, KEY_A), connect(server, KEY_B)])
+    await Promise.all([
+      call(a, "get_session_status", { sessionId: "default" }),
+      call(b, "get_session_status", { sessionId: "default" })
+    ])
+    const [first, second] = gateway.received("GET", "/session/status")
+    expect(new Set([first!.headers["x-api-key"], second!.headers["x-api-key"]])).toEqual(new Set([KEY_A, KEY_B]))
+    // The second caller's request waited for the first one's answer (300 ms) before it left.
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(250)
+  })
+
+  it("stops a call whose client went away: no more polling of ChatKazi", async () => {
+    const server = await start({})
+    gateway.setDefault("GET", "/session/status", ok({ sessionId: "default", status: "qr_ready" }))
+    const client = await server.connect(KEY_A)
+    const waiting = client.callTool({
+      name: "wait_for_session",
+      arguments: { sessionId: "default", intervalSeconds: 0.5, timeoutSeconds: 60 }
+    }).catch((error: unknown) => error)
+    await gateway.waitFor(() => gateway.count("GET", "/session/status") >= 2)
+    // Closing the client closes its connection, and with it the call's response stream.
+    await client.close()
+    await waiting
+    await server.waitForStderr((stderr) => /"tool":"wait_for_session".*"aborted":true/.test(stderr))
+    const polls = gateway.count("GET", "/session/status")
+    // Two more polling intervals: a call still running would have polled again.
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    expect(gateway.count("GET", "/session/status")).toBe(polls)
+  })
+})
+
 describe("shutdown", () => {
   it("on SIGTERM stops accepting, lets a slow call finish, and exits 0", async () => {
     const server = await start({})
