@@ -130,7 +130,9 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
   })
   mcp.post("/", async (req, res) => {
     describeRequest(facts(res), req.body)
-    const caller = await options.runtimeFor(res.locals["apiKey"] as Redacted.Redacted<string>)
+    const building = options.runtimeFor(res.locals["apiKey"] as Redacted.Redacted<string>)
+    res.once("close", () => void building.then((caller) => caller.release(), () => undefined))
+    const caller = await building
     const server = makeMcpServer({
       name: options.name,
       version: options.version,
@@ -147,7 +149,6 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     res.on("close", () => {
       void transport.close()
       void server.close()
-      caller.release()
     })
     await server.connect(transport)
     await transport.handleRequest(req, res, req.body)
@@ -273,7 +274,10 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
         allowedOrigins,
         runtimeFor,
         health: () =>
-          Runtime.runPromise(shared)(store.ping).then((reachable) => ({
+          Runtime.runPromise(shared)(
+            // A load balancer's probe must get an answer even when the store hangs.
+            Effect.timeoutTo(store.ping, { duration: 2_000, onSuccess: (up) => up, onTimeout: () => false })
+          ).then((reachable) => ({
             ok: reachable,
             stateStore: { kind: options.stateStoreLabel, reachable }
           })),
