@@ -15,7 +15,9 @@
  * Figures: cold start (spawn to the `initialize` answer), per-call latency of sequential
  * `get_session_status` calls, a batch of 100 concurrent `send_whatsapp_text` calls, and resident
  * memory (VmRSS) of fresh servers after each 1,000 of 10,000 calls. Each is also given as a ratio
- * to the floor's. It prints figures and checks nothing: it is not a test.
+ * to the floor's. Then the bundle over HTTP (`http --port 0`, each request bringing its key) beside
+ * the bundle over stdio: requests per second and p50/p99 of `get_session_status` with 1 and 32
+ * clients calling at once. It prints figures and checks nothing: it is not a test.
  *
  * The server's own CPU time (from /proc) up to its initialize answer and per sequential call is
  * shown too: on a busy machine it says more about the overhead than elapsed time does.
@@ -45,7 +47,9 @@ const SETTINGS = {
   batchSize: 100,
   memoryCalls: quick ? 2000 : 10_000,
   memoryChunk: 1000,
-  memoryConcurrency: 10
+  memoryConcurrency: 10,
+  transportCalls: quick ? 1000 : 4000,
+  transportClients: [1, 32]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,12 +356,111 @@ const main = async () => {
       }
     }
     await Promise.all(fresh.map((server) => server.close()))
+
+    progress(`transports: ${SETTINGS.transportCalls} get_session_status calls over stdio and HTTP, by 1 and 32 clients`)
+    const bundle = variants.find((v) => v.name === "bundle")
+    const { CHATKAZI_API_KEY: _, ...ownKeyEnv } = env
+    const http = await HttpServer.start(bundle.entry, ownKeyEnv, "bench-key")
+    const stdio = new StdioServer(bundle, env)
+    await stdio.initialize()
+    const callers = {
+      stdio: () => stdio.callTool("get_session_status", statusArgs),
+      http: () => http.callTool("get_session_status", statusArgs)
+    }
+    for (const call of Object.values(callers)) await throughput(call, 1, SETTINGS.warmupCalls) // warm-up
+    for (const clients of SETTINGS.transportClients) {
+      for (const [name, call] of Object.entries(callers)) {
+        transports.push({ name, clients, ...(await throughput(call, clients, SETTINGS.transportCalls)) })
+      }
+    }
+    await Promise.all([stdio.close(), http.close()])
   } finally {
     await gateway.terminate()
     rmSync(scratch, { recursive: true, force: true })
   }
 
   report(variants, results)
+  reportTransports(transports)
+}
+
+const transports = []
+
+/** `total` calls by `clients` callers, each waiting for its answer before the next: req/s and latency. */
+const throughput = async (call, clients, total) => {
+  const latencies = []
+  let next = 0
+  const started = performance.now()
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next++ < total) {
+      const start = performance.now()
+      await call()
+      latencies.push(performance.now() - start)
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+}
+
+const reportTransports = (rows) => {
+  console.log(`\nget_session_status over the bundle's transports (${SETTINGS.transportCalls} calls per row):`)
+  console.log("| transport | clients | req/s | p50 | p99 |")
+  console.log("|---|--:|--:|--:|--:|")
+  for (const row of rows) {
+    console.log(`| ${row.name} | ${row.clients} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms |`)
+  }
+}
+
+/** The bundle in `http` mode on a free port; each request is a stand-alone POST with the caller's key. */
+class HttpServer {
+  static async start(entry, env, key) {
+    const child = spawn(process.execPath, [entry, "http", "--port", "0"], { env, stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    const url = await new Promise((resolve, reject) => {
+      child.stderr.setEncoding("utf8")
+      child.stderr.on("data", (chunk) => {
+        stderr = (stderr + chunk).slice(-100_000)
+        const found = stderr.match(/Listening on (http:\/\/\S+\/mcp)/)
+        if (found) resolve(found[1])
+      })
+      child.once("exit", (code) => reject(new Error(`http server exited with ${code}: ${stderr}`)))
+    })
+    // The request log would fill the pipe: keep reading it, keep nothing.
+    child.stderr.removeAllListeners("data")
+    child.stderr.resume()
+    return new HttpServer(child, url, key)
+  }
+
+  constructor(child, url, key) {
+    this.child = child
+    this.url = url
+    this.key = key
+    this.nextId = 1
+    this.exited = new Promise((resolve) => child.once("exit", resolve))
+  }
+
+  async callTool(name, args) {
+    const response = await fetch(this.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${this.key}`
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method: "tools/call", params: { name, arguments: args } })
+    })
+    const text = await response.text()
+    const data = text.split("\n").find((line) => line.startsWith("data: "))
+    const answer = JSON.parse(data === undefined ? text : data.slice(6))
+    if (!response.ok || answer.error || answer.result.isError) throw new Error(`http: ${name} failed: ${text.slice(0, 500)}`)
+    return answer.result
+  }
+
+  async close() {
+    this.child.kill("SIGTERM")
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000)
+    await this.exited
+    clearTimeout(timer)
+  }
 }
 
 const report = (variants, results) => {

@@ -10,6 +10,8 @@ export type Command =
   | { readonly _tag: "Serve" }
   /** The MCP server over stdio, on the in-process simulator. */
   | { readonly _tag: "ServeSandbox"; readonly settings: Partial<SandboxSettings> }
+  /** The MCP server over Streamable HTTP, for remote hosts; `port` undefined means `PORT`, else 8080. */
+  | { readonly _tag: "ServeHttp"; readonly port: number | undefined; readonly host: string }
   /** The simulator alone, as an HTTP server on 127.0.0.1. */
   | { readonly _tag: "SandboxServer"; readonly port: number; readonly settings: Partial<SandboxSettings> }
   | { readonly _tag: "Help" }
@@ -17,6 +19,7 @@ export type Command =
   | { readonly _tag: "Invalid"; readonly problem: string }
 
 export const DEFAULT_SANDBOX_PORT = 8787
+export const DEFAULT_HTTP_HOST = "127.0.0.1"
 
 const rows = (entries: ReadonlyArray<readonly [string, string]>) => {
   const width = Math.max(...entries.map(([left]) => left.length)) + 3
@@ -34,6 +37,7 @@ ${
     rows([
       [name, "Serve MCP over stdio (for Claude Desktop, Cursor...). Needs CHATKAZI_API_KEY."],
       [`${name} --sandbox`, "Serve MCP over stdio on a simulated ChatKazi: no API key, no phone, nothing\nsent to WhatsApp. Every result says it is the sandbox."],
+      [`${name} http [--port N] [--host H]`, `Serve MCP over Streamable HTTP on http://H:N/mcp, for remote hosts. H defaults\nto ${DEFAULT_HTTP_HOST} (0.0.0.0 in a container), N to PORT, else 8080.`],
       [`${name} sandbox [--port N]`, `Run only the simulated ChatKazi API as an HTTP server on 127.0.0.1:N\n(default ${DEFAULT_SANDBOX_PORT}; 0 picks a free port), to test other integrations against.`],
       [`${name} --help | --version`, "This help, or the version."]
     ])
@@ -59,6 +63,15 @@ ${
     ])
   }
 
+Environment (http):
+${
+    rows([
+      ["CHATKAZI_API_KEY", "Unset: each caller sends their own ChatKazi key as \"Authorization: Bearer\".\nSet: every call uses it, and callers must send one of CHATKAZI_HTTP_TOKENS."],
+      ["CHATKAZI_HTTP_TOKENS", "Comma-separated access tokens (required with a key unless on loopback)."],
+      ["CHATKAZI_ALLOWED_ORIGINS", "Browser origins that may call /mcp (others get 403)."]
+    ])
+  }
+
 MCP host config (e.g. claude_desktop_config.json):
   { "mcpServers": { "chatkazi": { "command": "npx", "args": ["-y", "${name}"],
                                   "env": { "CHATKAZI_API_KEY": "your key" } } } }
@@ -80,6 +93,8 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
 
   const [subcommand, ...extra] = positionals
   if (extra.length > 0) return invalid(`unexpected argument "${extra[0]}"`)
+  if (subcommand === "http") return parseHttp(values)
+  if (values.host !== undefined) return invalid("--host only applies to \"http\"")
   if (subcommand !== undefined && subcommand !== "sandbox") return invalid(`unknown command "${subcommand}"`)
   if (subcommand === "sandbox" && values.sandbox) return invalid("use either \"sandbox\" or \"--sandbox\", not both")
 
@@ -121,13 +136,30 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   }
   let port = DEFAULT_SANDBOX_PORT
   if (values.port !== undefined) {
-    const n = Number(values.port)
-    if (values.port.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65_535) {
-      problems.push(`--port expects a port number from 0 to 65535, got "${values.port}"`)
-    } else port = n
+    const n = parsePort(values.port)
+    if (n === undefined) problems.push(portProblem(values.port))
+    else port = n
   }
   if (problems.length > 0) return invalid(problems.join("; "))
   return subcommand === "sandbox" ? { _tag: "SandboxServer", port, settings } : { _tag: "ServeSandbox", settings }
+}
+
+const parsePort = (raw: string): number | undefined => {
+  const n = Number(raw)
+  return raw.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65_535 ? undefined : n
+}
+
+const portProblem = (raw: string) => `--port expects a port number from 0 to 65535, got "${raw}"`
+
+const parseHttp = (values: ReturnType<typeof parse>["values"]): Command => {
+  const stray = (["sandbox", "max-sessions", "scan-after", "scan-after-polls", "api-key"] as const)
+    .find((flag) => values[flag] !== undefined)
+  if (stray !== undefined) return invalid(`--${stray} does not apply to "http"`)
+  const port = values.port === undefined ? undefined : parsePort(values.port)
+  if (values.port !== undefined && port === undefined) return invalid(portProblem(values.port))
+  const host = values.host?.trim() ?? DEFAULT_HTTP_HOST
+  if (host === "") return invalid("--host must not be empty")
+  return { _tag: "ServeHttp", port, host }
 }
 
 const parse = (argv: ReadonlyArray<string>) =>
@@ -140,6 +172,7 @@ const parse = (argv: ReadonlyArray<string>) =>
       version: { type: "boolean", short: "v" },
       sandbox: { type: "boolean" },
       port: { type: "string", short: "p" },
+      host: { type: "string" },
       "max-sessions": { type: "string" },
       "scan-after": { type: "string" },
       "scan-after-polls": { type: "string" },

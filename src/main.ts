@@ -33,6 +33,15 @@ const Guards = Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
   Layer.provide(StateStore.layerMemory)
 )
 
+/**
+ * Where state that replicas share lives: the one place the store is chosen (in memory here; Redis
+ * when CHATKAZI_REDIS_URL is set, once that implementation is wired in).
+ */
+const chooseStateStore = (): { readonly label: string; readonly layer: Layer.Layer<StateStore> } => ({
+  label: "in memory (this process only)",
+  layer: StateStore.layerMemory
+})
+
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
     case "Help":
@@ -50,6 +59,27 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
     case "SandboxServer":
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
         Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
+      )
+    case "ServeHttp":
+      return Effect.promise(() => Promise.all([import("./server/http.js"), import("./server/httpServices.js")])).pipe(
+        Effect.flatMap(([{ serveHttp }, { callerServices, processServices }]) => {
+          const store = chooseStateStore()
+          return serveHttp({
+            name,
+            version,
+            tools,
+            host: command.host,
+            port: command.port,
+            shared: processServices({ stateStore: store.layer, httpClient: FetchHttpClient.layer }),
+            forCaller: callerServices,
+            stateStoreLabel: store.label
+          })
+        }),
+        Effect.tapError((error) =>
+          Effect.logError(
+            `Cannot start: ${error._tag === "InvalidConfig" ? `${error.setting}: ${error.problem}` : error.message}`
+          )
+        )
       )
     case "Serve":
       return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })

@@ -56,6 +56,20 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
    */
   static readonly layerTest = (sessions: Readonly<Record<string, string>> = {}): Layer.Layer<ChatKazi | ChatKaziTest> =>
     layerChatKaziTest(sessions)
+
+  /**
+   * The live gateway for one caller's key, bounded by `inFlight`: a semaphore the HTTP server shares
+   * between every caller, so `maxConcurrency` holds for the process, not per request.
+   */
+  static readonly layerSharing = (
+    inFlight: Effect.Semaphore
+  ): Layer.Layer<ChatKazi, never, ChatKaziConfig | HttpClient.HttpClient> =>
+    Layer.effect(
+      ChatKazi,
+      Effect.gen(function*() {
+        return makeChatKazi(yield* ChatKaziConfig, yield* HttpClient.HttpClient, inFlight)
+      })
+    )
 }
 
 /**

@@ -40,8 +40,16 @@ export class ChatKaziConfig extends Context.Tag("chatkazi-mcp/ChatKaziConfig")<C
           problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
         })
       }
+      return { apiKey: Redacted.make(key), ...yield* ChatKaziConfig.sharedSettings }
+    })
+  )
+
+  /**
+   * Every setting but the key: what all callers of an HTTP server share when each brings their own key.
+   */
+  static readonly sharedSettings: Effect.Effect<Omit<ChatKaziSettings, "apiKey">, InvalidConfig> = Effect.gen(
+    function*() {
       return {
-        apiKey: Redacted.make(key),
         baseUrl: yield* setting(
           "CHATKAZI_BASE_URL",
           Config.string("CHATKAZI_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))
@@ -53,7 +61,7 @@ export class ChatKaziConfig extends Context.Tag("chatkazi-mcp/ChatKaziConfig")<C
         maxConcurrency: yield* positiveInt("CHATKAZI_MAX_CONCURRENCY", 8),
         mediaCheckTimeoutMs: yield* positiveInt("CHATKAZI_MEDIA_CHECK_TIMEOUT_MS", 5_000)
       }
-    })
+    }
   )
 
   /** Settings for tests and embedding apps: defaults filled in, any of them overridden. */

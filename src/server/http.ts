@@ -1,0 +1,355 @@
+/**
+ * The MCP server over Streamable HTTP, stateless: every `POST /mcp` stands alone (a new SDK server
+ * and transport for it, no `Mcp-Session-Id`), so any replica can answer any request. Calls go
+ * through the same dispatch as stdio; progress of long calls streams as SSE on the response.
+ *
+ * `makeHttpApp` builds the express app (more routes, such as OAuth's, can be mounted on it);
+ * `serveHttp` reads the settings, builds the services, listens, and drains calls at shutdown.
+ */
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
+import { localhostHostValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js"
+import { Config, Context, Data, Effect, Exit, Layer, Option, type Redacted, Runtime, Scope } from "effect"
+import express, { type Express, type NextFunction, type Request, type Response } from "express"
+import { createServer, type Server as NodeServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { InvalidConfig } from "../errors/ChatKaziError.js"
+import { Account } from "../services/Account.js"
+import { setting } from "../services/ChatKaziConfig.js"
+import { SafetyConfig } from "../services/SafetyConfig.js"
+import { StateStore } from "../services/StateStore.js"
+import type { AnyTool } from "../tools/Tool.js"
+import { type Calls, makeCalls } from "./calls.js"
+import { type Dispatch, makeDispatch } from "./dispatch.js"
+import { type Admission, admit, describeAccess, type HttpAccess, isLoopback, readHttpAccess } from "./httpAccess.js"
+import { makeMcpServer } from "./mcpServer.js"
+
+export const DEFAULT_HTTP_PORT = 8080
+export const MAX_BODY_BYTES = 4 * 1024 * 1024
+
+export interface HttpAppOptions<R> {
+  readonly name: string
+  readonly version: string
+  readonly instructions?: string | undefined
+  readonly notice?: string | undefined
+  readonly dispatch: Dispatch
+  readonly calls: Calls
+  /** Where the server listens: on loopback, a `Host` other than localhost is refused (DNS rebinding). */
+  readonly host: string
+  readonly access: HttpAccess
+  /**
+   * Decides who a `/mcp` request is for; by default from `access` and its `Authorization` header.
+   * (OAuth replaces this to map its access tokens to a caller's ChatKazi key.)
+   */
+  readonly authorize?: (req: Request) => Promise<Admission>
+  /** The `WWW-Authenticate` value of a 401. */
+  readonly challenge?: string
+  /** Mounts more routes (e.g. OAuth's) after the Host guard and before `/mcp`. */
+  readonly routes?: (app: Express) => void
+  /** Browser origins allowed to call `/mcp`; a request with any other `Origin` gets 403. */
+  readonly allowedOrigins: ReadonlyArray<string>
+  /** The runtime for one caller's calls, and how to release it when the request is over. */
+  readonly runtimeFor: (apiKey: Redacted.Redacted<string>) => Promise<CallerRuntime<R>>
+  /** What `GET /healthz` reports. */
+  readonly health: () => Promise<Health>
+  /** True once shutdown began: new requests get 503. */
+  readonly isClosing: () => boolean
+  /** Where the one JSON line per request goes. */
+  readonly log: (line: string) => void
+  /** Where the SDK's own transport errors are reported. */
+  readonly onError?: (error: Error) => void
+}
+
+export interface CallerRuntime<R> {
+  readonly runtime: Runtime.Runtime<R>
+  readonly release: () => void
+}
+
+export interface Health {
+  readonly ok: boolean
+  readonly stateStore: { readonly kind: string; readonly reachable: boolean }
+}
+
+/** What the request log line says about a request, filled in as it is understood. */
+interface RequestFacts {
+  method?: string
+  tool?: string
+  account?: string
+}
+
+const facts = (res: Response): RequestFacts => res.locals as RequestFacts
+
+const rpcError = (res: Response, status: number, code: number, message: string) =>
+  res.status(status).json({ jsonrpc: "2.0", error: { code, message }, id: null })
+
+export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
+  const app = express()
+  app.disable("x-powered-by")
+  app.set("trust proxy", false)
+
+  app.use(requestLog(options.log))
+  app.use((_req, res, next) => {
+    if (!options.isClosing()) return next()
+    res.setHeader("Connection", "close")
+    rpcError(res, 503, -32000, "The server is shutting down; retry on another replica or in a moment.")
+  })
+  if (isLoopback(options.host)) app.use(localhostHostValidation())
+
+  app.get("/healthz", async (_req, res) => {
+    res.setHeader("Cache-Control", "no-store")
+    res.status(200).json(await options.health())
+  })
+
+  options.routes?.(app)
+
+  const mcp = express.Router()
+  mcp.all("/", (req, res, next) => {
+    if (req.method === "POST") return next()
+    res.setHeader("Allow", "POST")
+    rpcError(res, 405, -32000, "Method not allowed: this server is stateless, send JSON-RPC with POST.")
+  })
+  mcp.use(originCheck(options.allowedOrigins))
+  const authorize = options.authorize ?? ((req: Request) => Promise.resolve(admit(options.access, req.headers.authorization)))
+  mcp.use(async (req, res, next) => {
+    const admission = await authorize(req)
+    if (admission._tag === "Refused") {
+      res.setHeader("WWW-Authenticate", options.challenge ?? "Bearer realm=\"chatkazi-mcp\"")
+      return rpcError(res, 401, -32001, `Unauthorized: ${admission.reason}.`)
+    }
+    res.locals["apiKey"] = admission.apiKey
+    facts(res).account = Account.fromKey(admission.apiKey).id
+    next()
+  })
+  mcp.use(express.json({ limit: MAX_BODY_BYTES }))
+  mcp.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const type = (err as { type?: unknown } | null)?.type
+    if (type === "entity.too.large") return rpcError(res, 413, -32000, `Request body too large: at most ${MAX_BODY_BYTES} bytes.`)
+    if (type === "entity.parse.failed") return rpcError(res, 400, -32700, "Parse error: Invalid JSON")
+    const status = (err as { status?: unknown } | null)?.status
+    if (typeof status === "number" && status >= 400 && status < 500) return rpcError(res, status, -32000, "Bad request")
+    next(err)
+  })
+  mcp.post("/", async (req, res) => {
+    describeRequest(facts(res), req.body)
+    const building = options.runtimeFor(res.locals["apiKey"] as Redacted.Redacted<string>)
+    res.once("close", () => void building.then((caller) => caller.release(), () => undefined))
+    const caller = await building
+    const server = makeMcpServer({
+      name: options.name,
+      version: options.version,
+      instructions: options.instructions,
+      dispatch: options.dispatch,
+      runtime: caller.runtime,
+      calls: options.calls,
+      notice: options.notice,
+      ...(options.onError ? { onError: options.onError } : {})
+    })
+    // No session id generator: stateless, no `Mcp-Session-Id`.
+    const transport = new StreamableHTTPServerTransport({})
+    // A client that goes away cancels its calls: closing the server aborts their signals.
+    res.on("close", () => {
+      void transport.close()
+      void server.close()
+    })
+    await server.connect(transport)
+    await transport.handleRequest(req, res, req.body)
+  })
+  app.use("/mcp", mcp)
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    options.onError?.(err instanceof Error ? err : new Error(String(err)))
+    if (!res.headersSent) rpcError(res, 500, -32603, "Internal error")
+    else res.end()
+  })
+  return app
+}
+
+/** An `Origin` (sent by browsers) must be one of `allowed`; requests without one pass. */
+const originCheck = (allowed: ReadonlyArray<string>) => (req: Request, res: Response, next: NextFunction) => {
+  const origin = req.headers.origin
+  if (origin === undefined || allowed.includes(normalizeOrigin(origin))) return next()
+  rpcError(res, 403, -32000, "Forbidden: this Origin is not in CHATKAZI_ALLOWED_ORIGINS.")
+}
+
+const normalizeOrigin = (origin: string): string => URL.canParse(origin) ? new URL(origin).origin : origin.trim()
+
+/** Which JSON-RPC method (and tool) a body carries, for the request log. */
+const describeRequest = (into: RequestFacts, body: unknown) => {
+  const messages = Array.isArray(body) ? body : [body]
+  const methods = messages.flatMap((m) => typeof m?.method === "string" ? [m.method.slice(0, 64)] : [])
+  if (methods.length > 0) into.method = methods.join(",")
+  const tools = messages.flatMap((m) =>
+    m?.method === "tools/call" && typeof m.params?.name === "string" ? [m.params.name.slice(0, 64)] : []
+  )
+  if (tools.length > 0) into.tool = tools.join(",")
+}
+
+/** One JSON line per request once it is answered: never a key or token, only a prefix of the account hash. */
+const requestLog = (log: (line: string) => void) => (req: Request, res: Response, next: NextFunction) => {
+  const started = performance.now()
+  res.once("close", () => {
+    const path = req.originalUrl.split("?")[0]!.slice(0, 64)
+    if (path === "/healthz" && res.statusCode === 200) return
+    const { account, method, tool } = facts(res)
+    log(JSON.stringify({
+      time: new Date().toISOString(),
+      http: `${req.method} ${path}`,
+      method: method ?? null,
+      tool: tool ?? null,
+      status: res.statusCode,
+      ms: Math.round(performance.now() - started),
+      account: account === undefined ? null : account.slice(0, 8),
+      ...(res.writableFinished ? {} : { aborted: true })
+    }))
+  })
+  next()
+}
+
+export interface HttpOptions<S, R> {
+  readonly name: string
+  readonly version: string
+  readonly tools: ReadonlyArray<AnyTool>
+  readonly instructions?: string
+  readonly notice?: string
+  readonly host: string
+  /** `--port`; when absent, `PORT`, else 8080. 0 picks a free port (printed in the listening line). */
+  readonly port: number | undefined
+  /** Built once: what every caller shares, the state store included. */
+  readonly shared: Layer.Layer<S | StateStore, InvalidConfig>
+  /** Built per caller, on top of `shared`. */
+  readonly forCaller: (apiKey: Redacted.Redacted<string>) => Layer.Layer<R, never, S | StateStore>
+  /** How the state store is named in the listening line and in `/healthz` (never a password). */
+  readonly stateStoreLabel: string
+  /** How long calls in flight at SIGTERM/SIGINT may take to finish. */
+  readonly shutdownGraceMs?: number
+  readonly log?: (line: string) => void
+  /** More routes and another way to authorize `/mcp` (OAuth), passed on to `makeHttpApp`. */
+  readonly extend?: Pick<HttpAppOptions<R>, "authorize" | "challenge" | "routes">
+}
+
+/** Listens until interrupted (SIGINT/SIGTERM through `runMain`), then stops accepting and drains. */
+export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void, InvalidConfig | ListenFailed> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const port = options.port ?? (yield* portFromEnv)
+      const access = yield* readHttpAccess(options.host)
+      const allowedOrigins = yield* readAllowedOrigins
+      const shared = yield* Layer.toRuntime(options.shared)
+      const store = Context.get(shared.context, StateStore)
+      const readOnly = Option.exists(Context.getOption(shared.context as Context.Context<unknown>, SafetyConfig), (s) => s.readOnly)
+      const dispatch = makeDispatch({ tools: options.tools, readOnly, notice: options.notice })
+      const calls = makeCalls()
+      const runFork = Runtime.runFork(shared)
+
+      const buildCaller = (apiKey: Redacted.Redacted<string>) =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const context = yield* Layer.buildWithScope(options.forCaller(apiKey), scope)
+          return {
+            runtime: Runtime.make({
+              context: Context.merge(shared.context, context),
+              runtimeFlags: shared.runtimeFlags,
+              fiberRefs: shared.fiberRefs
+            }),
+            release: () => void runFork(Scope.close(scope, Exit.void))
+          } satisfies CallerRuntime<S | StateStore | R>
+        })
+      // With a shared key there is one caller: build its services once.
+      const sharedCaller = access._tag === "SharedKey"
+        ? yield* Effect.provide(buildCaller(access.apiKey), shared)
+        : undefined
+      const runtimeFor = sharedCaller === undefined
+        ? (apiKey: Redacted.Redacted<string>) => Runtime.runPromise(shared)(buildCaller(apiKey))
+        : () => Promise.resolve({ runtime: sharedCaller.runtime, release: () => {} })
+
+      let closing = false
+      const app = makeHttpApp({
+        name: options.name,
+        version: options.version,
+        instructions: options.instructions,
+        notice: options.notice,
+        dispatch,
+        calls,
+        host: options.host,
+        access,
+        allowedOrigins,
+        runtimeFor,
+        health: () =>
+          Runtime.runPromise(shared)(
+            // A load balancer's probe must get an answer even when the store hangs.
+            Effect.timeoutTo(store.ping, { duration: 2_000, onSuccess: (up) => up, onTimeout: () => false })
+          ).then((reachable) => ({
+            ok: reachable,
+            stateStore: { kind: options.stateStoreLabel, reachable }
+          })),
+        isClosing: () => closing,
+        log: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
+        onError: (error) => runFork(Effect.logWarning("MCP HTTP transport error", error.message)),
+        ...options.extend
+      })
+
+      const server = yield* Effect.acquireRelease(
+        listen(app, port, options.host),
+        (server) =>
+          Effect.gen(function*() {
+            closing = true
+            server.close()
+            yield* calls.drain(options.shutdownGraceMs ?? 10_000)
+            // Answers written, keep-alive sockets would hold the process: give them a moment, then cut.
+            yield* Effect.async<void>((resume) => {
+              const timer = setTimeout(() => resume(Effect.void), 1_000)
+              server.once("close", () => {
+                clearTimeout(timer)
+                resume(Effect.void)
+              })
+              server.closeIdleConnections()
+            })
+            server.closeAllConnections()
+          })
+      )
+      const address = server.address() as AddressInfo
+      const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}/mcp`
+      yield* Effect.logInfo(
+        `Listening on ${url}; auth: ${describeAccess(access)}; state store: ${options.stateStoreLabel}` +
+          (readOnly ? "; read-only" : "")
+      )
+      return yield* Effect.never
+    })
+  )
+
+export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly message: string }> {}
+
+const listen = (app: Express, port: number, host: string): Effect.Effect<NodeServer, ListenFailed> =>
+  Effect.async<NodeServer, ListenFailed>((resume) => {
+    const server = createServer(app)
+    // Long calls stream for minutes; the defaults would cut a slow upload but not a stream.
+    server.requestTimeout = 60_000
+    server.once("error", (error) => resume(Effect.fail(new ListenFailed({ message: `Cannot listen on ${host}:${port}: ${error.message}` }))))
+    server.listen(port, host, () => resume(Effect.succeed(server)))
+  })
+
+const portFromEnv = setting("PORT", Config.string("PORT").pipe(Config.withDefault(""))).pipe(
+  Effect.flatMap((raw) => {
+    if (raw.trim() === "") return Effect.succeed(DEFAULT_HTTP_PORT)
+    const n = Number(raw)
+    return Number.isInteger(n) && n >= 0 && n <= 65_535
+      ? Effect.succeed(n)
+      : Effect.fail(new InvalidConfig({ setting: "PORT", problem: `expected a port number from 0 to 65535, got "${raw}"` }))
+  })
+)
+
+const readAllowedOrigins = setting(
+  "CHATKAZI_ALLOWED_ORIGINS",
+  Config.string("CHATKAZI_ALLOWED_ORIGINS").pipe(Config.withDefault(""))
+).pipe(
+  Effect.flatMap((raw) =>
+    Effect.forEach(raw.split(",").map((o) => o.trim()).filter((o) => o !== ""), (origin) =>
+      URL.canParse(origin) && /^https?:$/.test(new URL(origin).protocol)
+        ? Effect.succeed(new URL(origin).origin)
+        : Effect.fail(
+          new InvalidConfig({
+            setting: "CHATKAZI_ALLOWED_ORIGINS",
+            problem: `"${origin}" is not an origin; list them like https://app.example.com,http://localhost:5173`
+          })
+        ))
+  )
+)

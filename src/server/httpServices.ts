@@ -1,0 +1,58 @@
+/**
+ * The services of the HTTP server, split by lifetime: what the whole process shares (the state
+ * store, the guards and their settings, the HTTP client, the gateway settings and its bound on
+ * requests in flight), and what belongs to one caller (their ChatKazi key and account).
+ */
+import type { HttpClient } from "@effect/platform/HttpClient"
+import { Context, Effect, Layer, type Redacted } from "effect"
+import type { InvalidConfig } from "../errors/ChatKaziError.js"
+import { Account } from "../services/Account.js"
+import { ChatKazi } from "../services/ChatKazi.js"
+import { ChatKaziConfig, type ChatKaziSettings } from "../services/ChatKaziConfig.js"
+import { Confirmations } from "../services/Confirmations.js"
+import { MediaProbe } from "../services/MediaProbe.js"
+import { SafetyConfig } from "../services/SafetyConfig.js"
+import { SendGuard } from "../services/SendGuard.js"
+import type { StateStore } from "../services/StateStore.js"
+
+/** The gateway settings every caller shares, and one bound on requests in flight for the whole process. */
+export class SharedGateway extends Context.Tag("chatkazi-mcp/SharedGateway")<SharedGateway, {
+  readonly settings: Omit<ChatKaziSettings, "apiKey">
+  readonly inFlight: Effect.Semaphore
+}>() {
+  static readonly layer: Layer.Layer<SharedGateway, InvalidConfig> = Layer.effect(
+    SharedGateway,
+    Effect.gen(function*() {
+      const settings = yield* ChatKaziConfig.sharedSettings
+      return { settings, inFlight: yield* Effect.makeSemaphore(settings.maxConcurrency) }
+    })
+  )
+}
+
+export type ProcessServices = SharedGateway | HttpClient | SafetyConfig | SendGuard | Confirmations | StateStore
+
+/** Built once per process: everything callers share, dedupe and pace state included. */
+export const processServices = (options: {
+  readonly stateStore: Layer.Layer<StateStore>
+  readonly httpClient: Layer.Layer<HttpClient>
+}): Layer.Layer<ProcessServices, InvalidConfig> =>
+  Layer.mergeAll(
+    Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
+      Layer.provideMerge(Layer.mergeAll(SafetyConfig.layer, options.stateStore))
+    ),
+    SharedGateway.layer,
+    options.httpClient
+  )
+
+export type CallerServices = ChatKazi | MediaProbe | ChatKaziConfig | Account
+
+/** Built per caller (per request when each brings their own key): their key, their account. */
+export const callerServices = (
+  apiKey: Redacted.Redacted<string>
+): Layer.Layer<CallerServices, never, SharedGateway | HttpClient> =>
+  Layer.unwrapEffect(Effect.map(SharedGateway, ({ inFlight, settings }) =>
+    Layer.mergeAll(ChatKazi.layerSharing(inFlight), MediaProbe.layer).pipe(
+      Layer.provideMerge(Layer.succeed(ChatKaziConfig, ChatKaziConfig.of({ ...settings, apiKey }))),
+      Layer.merge(Account.layerKey(apiKey))
+    )
+  ))
