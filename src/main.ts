@@ -7,8 +7,10 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
+import type { ChatKaziError } from "./errors/ChatKaziError.js"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
+import { Account } from "./services/Account.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
 import { StderrLogger } from "./server/logging.js"
@@ -16,16 +18,22 @@ import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
+import { StateStore } from "./services/StateStore.js"
 import { tools } from "./tools/registry.js"
 
 const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
 
-const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
+const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer, Account.layer).pipe(
   Layer.provide(ChatKaziConfig.layer),
   Layer.provide(FetchHttpClient.layer)
 )
 
-const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
+/** The send guards on their state: Redis when CHATKAZI_REDIS_URL is set, else this process's memory. */
+const Guards = (store: Layer.Layer<StateStore, ChatKaziError>) =>
+  SendGuard.layer.pipe(Layer.provideMerge(Layer.merge(SafetyConfig.layer, store)))
+
+/** The sandbox sends nothing real and has no account: its guards keep their state in memory. */
+const SandboxGuards = Layer.merge(Guards(StateStore.layerMemory), Account.layerKey("sandbox"))
 
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
@@ -39,14 +47,14 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       )
     case "ServeSandbox":
       return Effect.promise(() => import("./server/sandbox.js")).pipe(
-        Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: Guards, settings: command.settings }))
+        Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: SandboxGuards, settings: command.settings }))
       )
     case "SandboxServer":
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
         Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
       )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })
+      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards(StateStore.layerConfig)) })
   }
 }
 

@@ -206,6 +206,17 @@ export class MediaUnreachable extends Schema.TaggedError<MediaUnreachable>()("Me
   }
 }
 
+export class StateUnavailable extends Schema.TaggedError<StateUnavailable>()("StateUnavailable", {
+  reason: Schema.String
+}) {
+  get guidance() {
+    return `Refused, nothing was sent: the shared store (CHATKAZI_REDIS_URL) through which this server's replicas ` +
+      `make sure a message goes out only once cannot be reached (${this.reason}). Without it a message could be ` +
+      "sent twice, so sends stop until it answers again; reading sessions still works. Try the send again in a " +
+      "minute; if it keeps failing, tell the user that the Redis behind this server is down."
+  }
+}
+
 /** The failures a ChatKazi call or a tool can end in; each renders guidance for the model. */
 export type ChatKaziError =
   | MissingApiKey
@@ -224,5 +235,6 @@ export type ChatKaziError =
   | Timeout
   | Transport
   | DeliveryUncertain
+  | StateUnavailable
   | EmptyMedia
   | MediaUnreachable

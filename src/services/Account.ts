@@ -3,8 +3,9 @@
  * messages, confirmation codes) is keyed by `id`, a hash of the API key: the key itself is never
  * used as a key, stored or logged.
  */
-import { Context, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { createHash } from "node:crypto"
+import { ChatKaziConfig } from "./ChatKaziConfig.js"
 
 export interface AccountInfo {
   /** Hex SHA-256 of the API key: stable, unguessable from outside, safe to log a prefix of. */
@@ -18,4 +19,10 @@ export class Account extends Context.Tag("chatkazi-mcp/Account")<Account, Accoun
 
   static readonly layerKey = (apiKey: Redacted.Redacted<string> | string): Layer.Layer<Account> =>
     Layer.succeed(Account, Account.fromKey(apiKey))
+
+  /** The account of the configured key (`CHATKAZI_API_KEY`): one account for the whole server. */
+  static readonly layer: Layer.Layer<Account, never, ChatKaziConfig> = Layer.effect(
+    Account,
+    Effect.map(ChatKaziConfig, (config) => Account.fromKey(config.apiKey))
+  )
 }

@@ -9,12 +9,19 @@ import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
 import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { makeSendGuard, SendGuard } from "../../src/services/SendGuard.js"
+import { StateStore } from "../../src/services/StateStore.js"
+import { Account } from "../../src/services/Account.js"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
 import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply } from "../../src/tools/Tool.js"
 
-/** A fresh SendGuard each time the layer is built, so tests never share what was sent. */
+/** A fresh SendGuard on a fresh memory store each time the layer is built, so tests never share what was sent. */
 export const guardLayer = (safety: Partial<SafetySettings> = {}) =>
-  Layer.sync(SendGuard, () => makeSendGuard(SafetyConfig.make(safety)))
+  Layer.merge(
+    Layer.effect(SendGuard, Effect.map(StateStore, (store) => makeSendGuard(SafetyConfig.make(safety), store))).pipe(
+      Layer.provide(StateStore.layerMemory)
+    ),
+    Account.layerKey("ck_test_key")
+  )
 
 export interface ToolEnv {
   /** Session ids and their states in the in-memory gateway. */
