@@ -68,10 +68,7 @@ const describeFailure = (error: unknown, commandTimeoutMs: number): string => {
   return message.slice(0, 200)
 }
 
-type ConnectionEvent =
-  | { readonly _tag: "Ready" }
-  | { readonly _tag: "Lost" }
-  | { readonly _tag: "Error"; readonly message: string }
+type ConnectionEvent = "Ready" | "Lost"
 
 export const make = (
   url: Redacted.Redacted<string> | string,
@@ -94,18 +91,18 @@ export const make = (
 
     // ioredis reports through events; they are logged from a fiber of our own, once per change.
     const events = yield* Queue.unbounded<ConnectionEvent>()
+    let lastError = "no answer yet"
     const watch = (connection: Redis) => {
-      connection.on("ready", () => Queue.unsafeOffer(events, { _tag: "Ready" }))
-      connection.on("close", () => Queue.unsafeOffer(events, { _tag: "Lost" }))
-      connection.on("error", (error: Error) => Queue.unsafeOffer(events, { _tag: "Error", message: error.message }))
+      connection.on("ready", () => Queue.unsafeOffer(events, "Ready"))
+      connection.on("close", () => Queue.unsafeOffer(events, "Lost"))
+      // ioredis' messages name the host and port, never the password.
+      connection.on("error", (error: Error) => void (lastError = error.message))
       return connection
     }
     let reachable: boolean | undefined
-    let lastError = "no answer yet"
     yield* Queue.take(events).pipe(
       Effect.flatMap((event) => {
-        if (event._tag === "Error") return Effect.sync(() => void (lastError = event.message))
-        const now = event._tag === "Ready"
+        const now = event === "Ready"
         const before = reachable
         reachable = now
         // A failed first connection is reported once, by the start-up check below.
@@ -127,12 +124,17 @@ export const make = (
         Effect.ensuring(Effect.sync(() => connection.disconnect()))
       )
 
-    /** Resolves once `connection` is ready, or fails after the connect timeout. */
+    /** Resolves once `connection` is ready; fails when its connection attempt fails, or after the connect timeout. */
     const ready = (connection: Redis): Effect.Effect<void, StoreUnavailable> =>
       connection.status === "ready" ? Effect.void : Effect.async<void, StoreUnavailable>((resume) => {
         const onReady = () => resume(Effect.void)
+        const onClose = () => resume(Effect.fail(new StoreUnavailable({ reason: "no connection to Redis" })))
         connection.once("ready", onReady)
-        return Effect.sync(() => connection.off("ready", onReady))
+        connection.once("close", onClose)
+        return Effect.sync(() => {
+          connection.off("ready", onReady)
+          connection.off("close", onClose)
+        })
       }).pipe(
         Effect.timeoutFail({
           duration: connectTimeoutMs,
