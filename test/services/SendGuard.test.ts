@@ -1,5 +1,5 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Option, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, Option, TestClock } from "effect"
 import { DeliveryUncertain, RateLimited, UpstreamUnavailable } from "../../src/errors/ChatKaziError.js"
 import { Account } from "../../src/services/Account.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
@@ -254,5 +254,44 @@ layer(anAccount)("SendGuard.once: pace limit", (it) => {
       const repeat = yield* guard.once(message("a"), outbox.deliver("a again"))
       expect(repeat.duplicateOf).toBeDefined()
       expect(outbox.delivered).toEqual(["a"])
+    }))
+})
+
+describe("SendGuard.once: guards sharing one store, as replicas do", () => {
+  it.effect("a repeat on the other guard gets the first receipt; another account's identical send goes out", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
+      const outbox = makeOutbox()
+      const sentAt = yield* Clock.currentTimeMillis
+      yield* one.once(message("hi"), outbox.deliver("one")).pipe(Effect.provide(anAccount))
+      yield* TestClock.adjust("10 seconds")
+      const repeat = yield* two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount))
+      expect(repeat).toStrictEqual({ receipt: { messageId: "m1", details: {} }, duplicateOf: { sentAt } })
+      const otherAccount = yield* two.once(message("hi"), outbox.deliver("other")).pipe(
+        Effect.provide(Account.layerKey("ck_someone_else"))
+      )
+      expect(otherAccount.duplicateOf).toBeUndefined()
+      expect(outbox.delivered).toEqual(["one", "other"])
+    }))
+
+  it.effect("a repeat while the other guard's send is in flight waits for it, then returns its receipt", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(
+        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+      )
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      yield* TestClock.adjust("5 seconds")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(first)
+      yield* TestClock.adjust("1 second")
+      const repeated = yield* Fiber.join(repeat)
+      expect(repeated.duplicateOf).toBeDefined()
+      expect(outbox.delivered).toEqual(["one"])
     }))
 })
