@@ -100,8 +100,10 @@ export const make = (
       return connection
     }
     let reachable: boolean | undefined
+    let closing = false
     yield* Queue.take(events).pipe(
       Effect.flatMap((event) => {
+        if (closing) return Effect.void
         const now = event === "Ready"
         const before = reachable
         reachable = now
@@ -117,6 +119,7 @@ export const make = (
 
     const close = (connection: Redis) =>
       Effect.promise(async () => {
+        closing = true
         if (connection.status === "ready") await connection.quit().catch(() => undefined)
       }).pipe(
         Effect.timeout(commandTimeoutMs),

@@ -192,7 +192,9 @@ export function makeSendGuard(
         )
         // Gone since the claim was tried (it expired, or that send failed): claim again.
         if (earlier === undefined) continue
-        if (Option.isNone(earlier)) return yield* new StateUnavailable({ reason: "the shared state holds an entry this version cannot read" })
+        if (Option.isNone(earlier)) {
+          return yield* new StateUnavailable({ reason: "the shared state holds an entry this version cannot read" })
+        }
         const claim = earlier.value
         switch (claim._tag) {
           case "Sent":
