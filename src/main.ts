@@ -7,6 +7,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
+import type { ChatKaziError } from "./errors/ChatKaziError.js"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
 import { Account } from "./services/Account.js"
@@ -23,24 +24,17 @@ import { tools } from "./tools/registry.js"
 
 const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
 
-const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer, Account.layerConfig).pipe(
+const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer, Account.layer).pipe(
   Layer.provide(ChatKaziConfig.layer),
   Layer.provide(FetchHttpClient.layer)
 )
 
-const Guards = Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
-  Layer.provideMerge(SafetyConfig.layer),
-  Layer.provide(StateStore.layerMemory)
-)
+/** The send guards on their state: Redis when CHATKAZI_REDIS_URL is set, else this process's memory. */
+const Guards = (store: Layer.Layer<StateStore, ChatKaziError>) =>
+  Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(Layer.provideMerge(Layer.merge(SafetyConfig.layer, store)))
 
-/**
- * Where state that replicas share lives: the one place the store is chosen (in memory here; Redis
- * when CHATKAZI_REDIS_URL is set, once that implementation is wired in).
- */
-const chooseStateStore = (): { readonly label: string; readonly layer: Layer.Layer<StateStore> } => ({
-  label: "in memory (this process only)",
-  layer: StateStore.layerMemory
-})
+/** The sandbox sends nothing real and has no account: its guards keep their state in memory. */
+const SandboxGuards = Layer.merge(Guards(StateStore.layerMemory), Account.layerKey("sandbox"))
 
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
@@ -54,7 +48,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       )
     case "ServeSandbox":
       return Effect.promise(() => import("./server/sandbox.js")).pipe(
-        Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: Guards, settings: command.settings }))
+        Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: SandboxGuards, settings: command.settings }))
       )
     case "SandboxServer":
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
@@ -62,19 +56,17 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       )
     case "ServeHttp":
       return Effect.promise(() => Promise.all([import("./server/http.js"), import("./server/httpServices.js")])).pipe(
-        Effect.flatMap(([{ serveHttp }, { callerServices, processServices }]) => {
-          const store = chooseStateStore()
-          return serveHttp({
+        Effect.flatMap(([{ serveHttp }, { callerServices, processServices }]) =>
+          serveHttp({
             name,
             version,
             tools,
             host: command.host,
             port: command.port,
-            shared: processServices({ stateStore: store.layer, httpClient: FetchHttpClient.layer }),
-            forCaller: callerServices,
-            stateStoreLabel: store.label
+            shared: processServices({ stateStore: StateStore.layerConfig, httpClient: FetchHttpClient.layer }),
+            forCaller: callerServices
           })
-        }),
+        ),
         Effect.tapError((error) =>
           Effect.logError(
             `Cannot start: ${error._tag === "InvalidConfig" ? `${error.setting}: ${error.problem}` : error.message}`
@@ -82,7 +74,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
         )
       )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })
+      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards(StateStore.layerConfig)) })
   }
 }
 

@@ -34,10 +34,10 @@ export const layerTools = (
 ): Layer.Layer<ToolServices | ChatKaziTest | SafetyConfig> =>
   Layer.mergeAll(
     ChatKazi.layerTest(options.sessions ?? { default: "connected" }),
-    Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
-      Layer.provideMerge(Layer.sync(SafetyConfig, () => SafetyConfig.make(options.safety))),
+    Layer.merge(SendGuard.layerTest(options.safety), Confirmations.layer.pipe(
+      Layer.provide(Layer.sync(SafetyConfig, () => SafetyConfig.make(options.safety))),
       Layer.provide(StateStore.layerMemory)
-    ),
+    )),
     options.mediaProbe ?? MediaProbe.layerTrusting,
     Account.layerKey("chatkazi-mcp-testing")
   )

@@ -213,6 +213,17 @@ export class MediaUnreachable extends Schema.TaggedError<MediaUnreachable>()("Me
   }
 }
 
+export class StateUnavailable extends Schema.TaggedError<StateUnavailable>()("StateUnavailable", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Refused, nothing was sent: the shared store (CHATKAZI_REDIS_URL) through which this server's replicas ` +
+      `make sure a message goes out only once cannot be reached (${this.reason}). Without it a message could be ` +
+      "sent twice, so sends stop until it answers again; reading sessions still works. Try the send again in a " +
+      "minute; if it keeps failing, tell the user that the Redis behind this server is down."
+  }
+}
+
 export class ConfirmationRefused extends Schema.TaggedError<ConfirmationRefused>()("ConfirmationRefused", {
   /** mismatch: issued for other arguments; unknown: never issued (or for another account). */
   reason: Schema.Literal("mismatch", "expired", "used", "unknown")
@@ -258,6 +269,7 @@ export const ChatKaziError = Schema.Union(
   Timeout,
   Transport,
   DeliveryUncertain,
+  StateUnavailable,
   EmptyMedia,
   MediaUnreachable,
   ConfirmationRefused,

@@ -218,7 +218,6 @@ export interface HttpOptions<S, R> {
   /** Built per caller, on top of `shared`. */
   readonly forCaller: (apiKey: Redacted.Redacted<string>) => Layer.Layer<R, never, S | StateStore>
   /** How the state store is named in the listening line and in `/healthz` (never a password). */
-  readonly stateStoreLabel: string
   /** How long calls in flight at SIGTERM/SIGINT may take to finish. */
   readonly shutdownGraceMs?: number
   readonly log?: (line: string) => void
@@ -279,7 +278,7 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
             Effect.timeoutTo(store.ping, { duration: 2_000, onSuccess: (up) => up, onTimeout: () => false })
           ).then((reachable) => ({
             ok: reachable,
-            stateStore: { kind: options.stateStoreLabel, reachable }
+            stateStore: { kind: store.description, reachable }
           })),
         isClosing: () => closing,
         log: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
@@ -309,7 +308,7 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
       const address = server.address() as AddressInfo
       const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}/mcp`
       yield* Effect.logInfo(
-        `Listening on ${url}; auth: ${describeAccess(access)}; state store: ${options.stateStoreLabel}` +
+        `Listening on ${url}; auth: ${describeAccess(access)}; state store: ${store.description}` +
           (readOnly ? "; read-only" : "")
       )
       return yield* Effect.never

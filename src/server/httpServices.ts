@@ -33,7 +33,7 @@ export type ProcessServices = SharedGateway | HttpClient | SafetyConfig | SendGu
 
 /** Built once per process: everything callers share, dedupe and pace state included. */
 export const processServices = (options: {
-  readonly stateStore: Layer.Layer<StateStore>
+  readonly stateStore: Layer.Layer<StateStore, InvalidConfig>
   readonly httpClient: Layer.Layer<HttpClient>
 }): Layer.Layer<ProcessServices, InvalidConfig> =>
   Layer.mergeAll(

@@ -20,8 +20,8 @@ export class Account extends Context.Tag("chatkazi-mcp/Account")<Account, Accoun
   static readonly layerKey = (apiKey: Redacted.Redacted<string> | string): Layer.Layer<Account> =>
     Layer.succeed(Account, Account.fromKey(apiKey))
 
-  /** The account of the configured `CHATKAZI_API_KEY`. */
-  static readonly layerConfig: Layer.Layer<Account, never, ChatKaziConfig> = Layer.effect(
+  /** The account of the configured key (`CHATKAZI_API_KEY`): one account for the whole server. */
+  static readonly layer: Layer.Layer<Account, never, ChatKaziConfig> = Layer.effect(
     Account,
     Effect.map(ChatKaziConfig, (config) => Account.fromKey(config.apiKey))
   )

@@ -1,11 +1,27 @@
 /**
  * Guards in front of every send, for the sake of the user's WhatsApp number: the recipient
  * allowlist, suppression of repeated identical sends, and a per-session pace limit.
+ *
+ * Suppression and pace live in the StateStore, keyed by the caller's `Account`, so replicas that
+ * share a store send a message once and share one pace budget per account, and accounts never see
+ * each other's state. When the store cannot be reached, sends are refused (`StateUnavailable`):
+ * failing open could send a message twice.
  */
-import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Option } from "effect"
-import { type ChatKaziError, DeliveryUncertain, PaceLimited, RecipientNotAllowed } from "../errors/ChatKaziError.js"
-import type { SendReceipt } from "./Domain.js"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
+import { createHash } from "node:crypto"
+import {
+  type ChatKaziError,
+  DeliveryUncertain,
+  type InvalidConfig,
+  PaceLimited,
+  RecipientNotAllowed,
+  StateUnavailable
+} from "../errors/ChatKaziError.js"
+import { Account, type AccountInfo } from "./Account.js"
+import { positiveInt } from "./ChatKaziConfig.js"
+import { SendReceipt } from "./Domain.js"
 import { isAllowedRecipient, SafetyConfig, type SafetySettings } from "./SafetyConfig.js"
+import { StateStore, type StateStoreApi, type StoreUnavailable } from "./StateStore.js"
 
 export interface OutgoingMessage {
   readonly sessionId: string
@@ -23,62 +39,190 @@ export interface GuardedReceipt {
 export interface SendGuardApi {
   /** Refuses a recipient that is not on `CHATKAZI_ALLOWED_RECIPIENTS`. */
   readonly checkRecipient: (to: string) => Effect.Effect<void, RecipientNotAllowed>
-  /** Runs `deliver` unless the same message went out within the window or the session is over its pace. */
+  /**
+   * Runs `deliver` unless the same message went out within the window (on any replica sharing the
+   * store) or the session is over its pace; both are counted for the calling `Account`.
+   */
   readonly once: <R>(
     message: OutgoingMessage,
     deliver: Effect.Effect<SendReceipt, ChatKaziError, R>
-  ) => Effect.Effect<GuardedReceipt, ChatKaziError, R>
+  ) => Effect.Effect<GuardedReceipt, ChatKaziError, R | Account>
+}
+
+export interface SendGuardOptions {
+  /**
+   * The longest one delivery can take (CHATKAZI_TIMEOUT_MS). A claim on a send in flight lasts this
+   * plus the window, so a replica that dies mid-send still blocks its repeat; a repeat on another
+   * replica waits this long for the first send to settle.
+   */
+  readonly deliveryTimeoutMs?: number
 }
 
 export class SendGuard extends Context.Tag("chatkazi-mcp/SendGuard")<SendGuard, SendGuardApi>() {
-  static readonly layer: Layer.Layer<SendGuard, never, SafetyConfig> = Layer.effect(
+  static readonly layer: Layer.Layer<SendGuard, InvalidConfig, SafetyConfig | StateStore> = Layer.effect(
     SendGuard,
-    Effect.map(SafetyConfig, makeSendGuard)
+    Effect.gen(function*() {
+      return makeSendGuard(yield* SafetyConfig, yield* StateStore, {
+        deliveryTimeoutMs: yield* positiveInt("CHATKAZI_TIMEOUT_MS", 30_000)
+      })
+    })
   )
 
   /** A fresh guard with the default safety settings, any of them overridden; it remembers nothing yet. */
   static readonly layerTest = (safety: Partial<SafetySettings> = {}): Layer.Layer<SendGuard | SafetyConfig> =>
-    SendGuard.layer.pipe(Layer.provideMerge(Layer.sync(SafetyConfig, () => SafetyConfig.make(safety))))
-}
-
-interface Delivery {
-  readonly sentAt: number
-  /** When the gateway's answer (or its absence) was settled; the duplicate window counts from here. */
-  settledAt: number | undefined
-  readonly result: Deferred.Deferred<SendReceipt, ChatKaziError>
+    Layer.effect(SendGuard, Effect.map(Effect.all([SafetyConfig, StateStore]), ([settings, store]) => makeSendGuard(settings, store))).pipe(
+      Layer.provide(StateStore.layerMemory),
+      Layer.provideMerge(Layer.sync(SafetyConfig, () => SafetyConfig.make(safety)))
+    )
 }
 
 const PACE_WINDOW_MS = 60_000
+/** How often a repeat looks whether the identical send on another replica has settled. */
+const POLL_MS = 100
 
-const isUncertain = (exit: Exit.Exit<unknown, ChatKaziError>) =>
-  Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (error) => error._tag === "DeliveryUncertain")
+/** What the store keeps about a send, under a hash of account, session, recipient and content. */
+const Claim = Schema.Union(
+  Schema.TaggedStruct("InFlight", { sentAt: Schema.Number }),
+  Schema.TaggedStruct("Sent", { sentAt: Schema.Number, receipt: SendReceipt }),
+  Schema.TaggedStruct("Uncertain", { sentAt: Schema.Number, operation: Schema.String, reason: Schema.String })
+)
+type Claim = typeof Claim.Type
+const ClaimJson = Schema.parseJson(Claim)
+const encodeClaim = Schema.encodeSync(ClaimJson)
+const decodeClaim = Schema.decodeUnknownOption(ClaimJson)
 
-export function makeSendGuard(settings: SafetySettings): SendGuardApi {
-  const recent = new Map<string, Delivery>()
-  const sentAtBySession = new Map<string, Array<number>>()
+/** How a send ended for the caller that led it; repeats waiting on the same replica share it. */
+interface Outcome {
+  readonly receipt: SendReceipt
+  readonly sentAt: number
+  readonly repeated: boolean
+}
+
+const isUncertain = (error: ChatKaziError): error is DeliveryUncertain => error._tag === "DeliveryUncertain"
+
+const unavailable = (error: StoreUnavailable) => new StateUnavailable({ reason: error.reason })
+
+const repeatedUncertain = (uncertain: DeliveryUncertain) => new DeliveryUncertain({ ...uncertain, repeated: true })
+
+export function makeSendGuard(
+  settings: SafetySettings,
+  store: StateStoreApi,
+  options: SendGuardOptions = {}
+): SendGuardApi {
   const dedupeMs = settings.dedupeWindowSeconds * 1000
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000
+  // Sends this replica is delivering now, so an identical call here waits for the same result.
+  const inFlight = new Map<string, Deferred.Deferred<Outcome, ChatKaziError>>()
+
+  const dedupeKey = (account: AccountInfo, message: OutgoingMessage) =>
+    `dedupe:${account.id}:${
+      createHash("sha256").update(JSON.stringify([message.sessionId, message.to, message.content])).digest("base64url")
+    }`
+
+  const admitPace = (account: AccountInfo, sessionId: string): Effect.Effect<void, PaceLimited | StateUnavailable> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      store.admit(`pace:${account.id}:${sessionId}`, settings.maxSendsPerMinute, PACE_WINDOW_MS, now)).pipe(
+        Effect.mapError(unavailable),
+        Effect.flatMap((verdict) =>
+          verdict.admitted ? Effect.void : Effect.fail(
+            new PaceLimited({
+              sessionId,
+              maxPerMinute: settings.maxSendsPerMinute,
+              retryAfterSeconds: Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+            })
+          )
+        )
+      )
 
   // The window counts from when a send settled, never from when it started: a send that timed out after
-  // CHATKAZI_TIMEOUT_MS (30 s, as long as the default window) must still block its repeat, and one still
-  // in flight is never forgotten.
-  const forget = (now: number) => {
-    for (const [key, delivery] of recent) {
-      if (delivery.settledAt !== undefined && now - delivery.settledAt >= dedupeMs) recent.delete(key)
-    }
-  }
-
-  const admitPace = (sessionId: string, now: number): Effect.Effect<void, PaceLimited> => {
-    const times = (sentAtBySession.get(sessionId) ?? []).filter((t) => now - t < PACE_WINDOW_MS)
-    if (times.length >= settings.maxSendsPerMinute) {
-      sentAtBySession.set(sessionId, times)
-      const retryAfterSeconds = Math.max(1, Math.ceil((times[0]! + PACE_WINDOW_MS - now) / 1000))
-      return Effect.fail(
-        new PaceLimited({ sessionId, maxPerMinute: settings.maxSendsPerMinute, retryAfterSeconds })
+  // CHATKAZI_TIMEOUT_MS (30 s, as long as the default window) must still block its repeat.
+  const record = (key: string, sentAt: number, exit: Exit.Exit<SendReceipt, ChatKaziError>) =>
+    Exit.match(exit, {
+      onSuccess: (receipt) => store.set(key, encodeClaim({ _tag: "Sent", sentAt, receipt }), dedupeMs),
+      onFailure: (cause) =>
+        Option.match(Option.filter(Cause.failureOption(cause), isUncertain), {
+          // A send that may have been delivered stays remembered, so a repeat cannot deliver it twice.
+          onSome: ({ operation, reason }) =>
+            store.set(key, encodeClaim({ _tag: "Uncertain", sentAt, operation, reason }), dedupeMs),
+          // Nothing went out: forget the claim, so a retry is delivered.
+          onNone: () => store.delete(key)
+        })
+    }).pipe(
+      Effect.catchAll((error) =>
+        Effect.logWarning(
+          `Could not record how a send ended in the shared state (${error.reason}); an identical send stays ` +
+            "refused until its claim expires."
+        )
       )
-    }
-    sentAtBySession.set(sessionId, [...times, now])
-    return Effect.void
-  }
+    )
+
+  /**
+   * Delivers on a fiber of its own, interruptible there: a caller that goes away (a cancel) does not
+   * cut a send half-way, yet the request's own CHATKAZI_TIMEOUT_MS can still stop it, which a timeout
+   * cannot do inside the uninterruptible region `once` runs in.
+   */
+  const deliverDetached = <R>(
+    deliver: Effect.Effect<SendReceipt, ChatKaziError, R>,
+    settle: (exit: Exit.Exit<SendReceipt, ChatKaziError>) => Effect.Effect<void>
+  ) =>
+    deliver.pipe(
+      Effect.onExit(settle),
+      Effect.interruptible,
+      Effect.forkDaemon,
+      Effect.flatMap(Fiber.join)
+    )
+
+  /**
+   * Claims the send and delivers it; or, when the claim is taken, answers from it: the first send's
+   * receipt, its uncertainty, or (while it is in flight on another replica) what it settles to.
+   */
+  const lead = <R>(
+    account: AccountInfo,
+    key: string,
+    sessionId: string,
+    deliver: Effect.Effect<SendReceipt, ChatKaziError, R>
+  ): Effect.Effect<Outcome, ChatKaziError, R> =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      while (true) {
+        const now = yield* Clock.currentTimeMillis
+        const claimed = yield* store.claim(key, encodeClaim({ _tag: "InFlight", sentAt: now }), deliveryTimeoutMs + dedupeMs)
+          .pipe(Effect.mapError(unavailable))
+        if (claimed) {
+          yield* admitPace(account, sessionId).pipe(Effect.tapError(() => Effect.ignore(store.delete(key))))
+          const receipt = yield* deliverDetached(deliver, (exit) => record(key, now, exit))
+          return { receipt, sentAt: now, repeated: false }
+        }
+        const earlier: Option.Option<Claim> | undefined = yield* store.get(key).pipe(
+          Effect.mapError(unavailable),
+          Effect.map((value) => value === undefined ? undefined : decodeClaim(value))
+        )
+        // Gone since the claim was tried (it expired, or that send failed): claim again.
+        if (earlier === undefined) continue
+        if (Option.isNone(earlier)) {
+          return yield* new StateUnavailable({ reason: "the shared state holds an entry this version cannot read" })
+        }
+        const claim = earlier.value
+        switch (claim._tag) {
+          case "Sent":
+            return { receipt: claim.receipt, sentAt: claim.sentAt, repeated: true }
+          case "Uncertain":
+            return yield* new DeliveryUncertain({ operation: claim.operation, reason: claim.reason, repeated: true })
+          case "InFlight": {
+            // Sent by another replica (or one that stopped mid-send): wait as long as that send may take.
+            if (now >= Math.min(start, claim.sentAt) + deliveryTimeoutMs) {
+              const ago = Math.max(0, Math.round((now - claim.sentAt) / 1000))
+              return yield* new DeliveryUncertain({
+                operation: "send",
+                reason: `it started ${ago} s ago on another replica and has not finished`,
+                repeated: true
+              })
+            }
+            yield* Effect.sleep(POLL_MS)
+          }
+        }
+      }
+    })
 
   return {
     checkRecipient: (to) =>
@@ -89,38 +233,29 @@ export function makeSendGuard(settings: SafetySettings): SendGuardApi {
 
     once: (message, deliver) =>
       Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        forget(now)
-        const key = JSON.stringify([message.sessionId, message.to, message.content])
-        const earlier = dedupeMs > 0 ? recent.get(key) : undefined
-        if (earlier) {
-          const receipt = yield* Deferred.await(earlier.result).pipe(
-            Effect.catchTag("DeliveryUncertain", (uncertain) =>
-              Effect.fail(new DeliveryUncertain({ ...uncertain, repeated: true })))
-          )
-          return { receipt, duplicateOf: { sentAt: earlier.sentAt } }
+        const account = yield* Account
+        if (dedupeMs === 0) {
+          yield* admitPace(account, message.sessionId)
+          return { receipt: yield* deliverDetached(deliver, () => Effect.void) }
         }
-        yield* admitPace(message.sessionId, now)
-        const result = yield* Deferred.make<SendReceipt, ChatKaziError>()
-        const entry: Delivery = { sentAt: now, settledAt: undefined, result }
-        if (dedupeMs > 0) recent.set(key, entry)
-        // The delivery runs on a fiber of its own, interruptible there: a caller that goes away (a cancel)
-        // does not cut a send half-way, yet the request's own CHATKAZI_TIMEOUT_MS can still stop it,
-        // which a timeout cannot do inside this uninterruptible region.
-        const delivery = yield* deliver.pipe(
-          Effect.onExit((exit) =>
-            Effect.flatMap(Clock.currentTimeMillis, (settledAt) => {
-              entry.settledAt = settledAt
-              // A send that may have been delivered stays remembered, so a repeat cannot deliver it twice.
-              if (Exit.isFailure(exit) && !isUncertain(exit)) recent.delete(key)
-              return Deferred.done(result, exit)
-            })
-          ),
-          Effect.interruptible,
-          Effect.forkDaemon
-        )
-        const receipt = yield* Fiber.join(delivery)
-        return { receipt }
+        const key = dedupeKey(account, message)
+        const pending = inFlight.get(key)
+        const outcome = pending !== undefined
+          ? yield* Deferred.await(pending).pipe(
+            Effect.map((first) => ({ ...first, repeated: true })),
+            Effect.catchTag("DeliveryUncertain", (uncertain) => Effect.fail(repeatedUncertain(uncertain)))
+          )
+          : yield* Effect.gen(function*() {
+            const result = yield* Deferred.make<Outcome, ChatKaziError>()
+            inFlight.set(key, result)
+            return yield* lead(account, key, message.sessionId, deliver).pipe(
+              Effect.onExit((exit) => {
+                inFlight.delete(key)
+                return Deferred.done(result, exit)
+              })
+            )
+          })
+        return outcome.repeated ? { receipt: outcome.receipt, duplicateOf: { sentAt: outcome.sentAt } } : { receipt: outcome.receipt }
       }).pipe(Effect.uninterruptible)
   }
 }

@@ -7,7 +7,10 @@
  * Keys are plain strings; callers prefix them by purpose and account (`dedupe:<account>:…`).
  * Values are strings (callers encode JSON). Times are milliseconds.
  */
-import { Context, Data, Effect, Layer, type Scope } from "effect"
+import { Config, Context, Data, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import type { InvalidConfig } from "../errors/ChatKaziError.js"
+import { setting } from "./ChatKaziConfig.js"
+import type { RedisStoreOptions } from "./RedisStore.js"
 
 /** The shared state could not be reached: a send must then be refused (fail closed), reads go on. */
 export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{ readonly reason: string }> {}
@@ -17,6 +20,8 @@ export type PaceVerdict =
   | { readonly admitted: false; readonly retryAfterMs: number }
 
 export interface StateStoreApi {
+  /** Where the state lives, for start-up lines and health reports ("in memory (this process only)", "Redis at host:port/db"); no secrets. */
+  readonly description: string
   /** Sets `key` to `value` only if it is absent (atomically); true when this call set it. */
   readonly claim: (key: string, value: string, ttlMs: number) => Effect.Effect<boolean, StoreUnavailable>
   readonly get: (key: string) => Effect.Effect<string | undefined, StoreUnavailable>
@@ -43,8 +48,39 @@ export interface StateStoreApi {
 }
 
 export class StateStore extends Context.Tag("chatkazi-mcp/StateStore")<StateStore, StateStoreApi>() {
-  /** The embedded default: state lives in this process and dies with it. */
-  static readonly layerMemory: Layer.Layer<StateStore> = Layer.sync(StateStore, () => makeMemoryStore())
+  /**
+   * The embedded default: state lives in this process and dies with it. Its clock is Effect's `Clock`,
+   * so under `TestClock` entries expire when the test moves the clock.
+   */
+  static readonly layerMemory: Layer.Layer<StateStore> = Layer.effect(
+    StateStore,
+    Effect.map(Effect.clock, (clock) => makeMemoryStore(() => clock.unsafeCurrentTimeMillis()))
+  )
+
+  /**
+   * Redis at `url` (`redis://[:password@]host[:port][/db]`, or `rediss://` for TLS), shared by every
+   * replica given the same URL. Building it does not fail when Redis is down: commands then fail fast
+   * with `StoreUnavailable` and the client reconnects on its own. Closing the layer closes the
+   * connections. ioredis is loaded only here, so the default start never pays for it.
+   */
+  static readonly layerRedis = (
+    url: Redacted.Redacted<string> | string,
+    options?: RedisStoreOptions
+  ): Layer.Layer<StateStore, InvalidConfig> =>
+    Layer.unwrapEffect(
+      Effect.map(Effect.promise(() => import("./RedisStore.js")), (redis) => redis.layer(url, options))
+    )
+
+  /** Redis when `CHATKAZI_REDIS_URL` is set (and not blank), memory otherwise. */
+  static readonly layerConfig: Layer.Layer<StateStore, InvalidConfig> = Layer.unwrapEffect(
+    Effect.map(
+      setting("CHATKAZI_REDIS_URL", Config.option(Config.redacted("CHATKAZI_REDIS_URL"))),
+      (url) =>
+        Option.isSome(url) && Redacted.value(url.value).trim() !== ""
+          ? StateStore.layerRedis(url.value)
+          : StateStore.layerMemory
+    )
+  )
 }
 
 interface Entry {
@@ -77,6 +113,7 @@ export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => 
   }
 
   return {
+    description: "in memory (this process only)",
     claim: (key, value, ttlMs) =>
       Effect.sync(() => {
         if (live(key) !== undefined) return false

@@ -141,9 +141,8 @@ describe("bring-your-own-key (no CHATKAZI_API_KEY on the server)", () => {
     }
   })
 
-  // Known gap until SendGuard keys dedupe and pace by Account.id (the redis branch): today the same send
-  // from two accounts is taken for a repeat, and B gets A's receipt. Turn into `it` when merging that.
-  it.fails("sends the same message for two accounts twice, each with its own key and receipt", async () => {
+  // Dedupe and pace are keyed by account: the same send from two accounts is two messages.
+  it("sends the same message for two accounts twice, each with its own key and receipt", async () => {
     gateway.setDefault("POST", "/messages/text", (req) => ok({ messageId: `msg-${String(req.headers["x-api-key"]).slice(8, 17)}` }))
     const [a, b] = await Promise.all([connect(server, KEY_A), connect(server, KEY_B)])
     const send = { sessionId: "default", to: "254712345678", text: "Your order is ready" }

@@ -1,8 +1,18 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Option, TestClock } from "effect"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Clock, Deferred, Effect, Fiber, Option, TestClock } from "effect"
 import { DeliveryUncertain, RateLimited, UpstreamUnavailable } from "../../src/errors/ChatKaziError.js"
-import { SafetyConfig } from "../../src/services/SafetyConfig.js"
+import { Account } from "../../src/services/Account.js"
+import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { makeSendGuard, type OutgoingMessage } from "../../src/services/SendGuard.js"
+import { makeMemoryStore, StateStore } from "../../src/services/StateStore.js"
+
+/** A guard on a fresh in-memory store whose clock is the test's. */
+const guardOn = (safety: Partial<SafetySettings> = {}) =>
+  Effect.map(StateStore, (store) => makeSendGuard(SafetyConfig.make(safety), store)).pipe(
+    Effect.provide(StateStore.layerMemory)
+  )
+
+const anAccount = Account.layerKey("ck_unit_test_key")
 
 /** A stand-in for the gateway that counts what it delivered. */
 const makeOutbox = () => {
@@ -23,7 +33,7 @@ const message = (text: string, overrides: Partial<OutgoingMessage> = {}): Outgoi
 })
 
 describe("SendGuard.checkRecipient", () => {
-  const guard = makeSendGuard(SafetyConfig.make({ allowedRecipients: Option.some(["254712345678", "2547*"]) }))
+  const guard = makeSendGuard(SafetyConfig.make({ allowedRecipients: Option.some(["254712345678", "2547*"]) }), makeMemoryStore())
 
   it.effect("lets listed numbers and prefixes through", () =>
     Effect.gen(function*() {
@@ -41,14 +51,14 @@ describe("SendGuard.checkRecipient", () => {
 
   it.effect("without an allowlist anyone may be messaged", () =>
     Effect.gen(function*() {
-      yield* makeSendGuard(SafetyConfig.make()).checkRecipient("447700900123")
+      yield* makeSendGuard(SafetyConfig.make(), makeMemoryStore()).checkRecipient("447700900123")
     }))
 })
 
-describe("SendGuard.once: repeated sends", () => {
+layer(anAccount)("SendGuard.once: repeated sends", (it) => {
   it.effect("a repeat inside the window returns the first receipt, marked duplicateOf, and delivers once", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const guard = yield* guardOn({ dedupeWindowSeconds: 30 })
       const outbox = makeOutbox()
       yield* TestClock.adjust("1 second")
       const first = yield* guard.once(message("hi"), outbox.deliver("first"))
@@ -61,7 +71,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("once the window has passed the same message is delivered again", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const guard = yield* guardOn({ dedupeWindowSeconds: 30 })
       const outbox = makeOutbox()
       yield* guard.once(message("hi"), outbox.deliver("first"))
       yield* TestClock.adjust("30 seconds")
@@ -72,7 +82,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("a different text, recipient or session is not a repeat", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make())
+      const guard = yield* guardOn()
       const outbox = makeOutbox()
       yield* guard.once(message("hi"), outbox.deliver("a"))
       yield* guard.once(message("hi!"), outbox.deliver("b"))
@@ -83,7 +93,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("a window of 0 turns suppression off", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 0 }))
+      const guard = yield* guardOn({ dedupeWindowSeconds: 0 })
       const outbox = makeOutbox()
       const first = yield* guard.once(message("hi"), outbox.deliver("first"))
       const second = yield* guard.once(message("hi"), outbox.deliver("second"))
@@ -94,7 +104,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("a failed send is not remembered: the retry is delivered", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make())
+      const guard = yield* guardOn()
       const outbox = makeOutbox()
       const error = yield* Effect.flip(guard.once(message("hi"), Effect.fail(new UpstreamUnavailable({ status: 503 }))))
       expect(error._tag).toBe("UpstreamUnavailable")
@@ -105,7 +115,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("a send whose delivery is uncertain is remembered: a repeat inside the window sends nothing", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const guard = yield* guardOn({ dedupeWindowSeconds: 30 })
       const outbox = makeOutbox()
       const uncertain = new DeliveryUncertain({ operation: "send_whatsapp_text", reason: "HTTP 500" })
       const first = yield* Effect.flip(guard.once(message("hi"), Effect.fail(uncertain)))
@@ -126,7 +136,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("the window counts from when a send settled: a repeat right after a 30 s timeout sends nothing", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const guard = yield* guardOn({ dedupeWindowSeconds: 30 })
       const outbox = makeOutbox()
       const timesOut = Effect.zipRight(
         Effect.sleep("30 seconds"),
@@ -143,7 +153,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("a send still in flight past the window is not forgotten: its repeat waits for it", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ dedupeWindowSeconds: 30 }))
+      const guard = yield* guardOn({ dedupeWindowSeconds: 30 })
       const outbox = makeOutbox()
       const gate = yield* Deferred.make<void>()
       const first = yield* Effect.fork(guard.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("first"))))
@@ -159,7 +169,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("two identical sends at the same time deliver once and both get the receipt", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make())
+      const guard = yield* guardOn()
       const outbox = makeOutbox()
       const gate = yield* Deferred.make<void>()
       const slowDeliver = Effect.zipRight(Deferred.await(gate), outbox.deliver("only"))
@@ -177,7 +187,7 @@ describe("SendGuard.once: repeated sends", () => {
 
   it.effect("a concurrent repeat of a send that fails fails too, and delivers nothing", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make())
+      const guard = yield* guardOn()
       const outbox = makeOutbox()
       const gate = yield* Deferred.make<void>()
       const failing = Effect.zipRight(Deferred.await(gate), Effect.fail(new RateLimited({ gatewayMessage: "slow" })))
@@ -191,10 +201,10 @@ describe("SendGuard.once: repeated sends", () => {
     }))
 })
 
-describe("SendGuard.once: pace limit", () => {
+layer(anAccount)("SendGuard.once: pace limit", (it) => {
   it.effect("the N+1th send in a minute is PaceLimited with the wait until a slot frees, and nothing is delivered", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 3 }))
+      const guard = yield* guardOn({ maxSendsPerMinute: 3 })
       const outbox = makeOutbox()
       yield* guard.once(message("1"), outbox.deliver("1"))
       yield* TestClock.adjust("10 seconds")
@@ -210,7 +220,7 @@ describe("SendGuard.once: pace limit", () => {
 
   it.effect("a slot frees a minute after the oldest send", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 2 }))
+      const guard = yield* guardOn({ maxSendsPerMinute: 2 })
       const outbox = makeOutbox()
       yield* guard.once(message("1"), outbox.deliver("1"))
       yield* TestClock.adjust("20 seconds")
@@ -227,7 +237,7 @@ describe("SendGuard.once: pace limit", () => {
 
   it.effect("the limit is per session", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 1 }))
+      const guard = yield* guardOn({ maxSendsPerMinute: 1 })
       const outbox = makeOutbox()
       yield* guard.once(message("a"), outbox.deliver("default"))
       yield* guard.once(message("a", { sessionId: "shop" }), outbox.deliver("shop"))
@@ -238,11 +248,50 @@ describe("SendGuard.once: pace limit", () => {
 
   it.effect("a suppressed repeat does not use up the pace", () =>
     Effect.gen(function*() {
-      const guard = makeSendGuard(SafetyConfig.make({ maxSendsPerMinute: 1 }))
+      const guard = yield* guardOn({ maxSendsPerMinute: 1 })
       const outbox = makeOutbox()
       yield* guard.once(message("a"), outbox.deliver("a"))
       const repeat = yield* guard.once(message("a"), outbox.deliver("a again"))
       expect(repeat.duplicateOf).toBeDefined()
       expect(outbox.delivered).toEqual(["a"])
+    }))
+})
+
+describe("SendGuard.once: guards sharing one store, as replicas do", () => {
+  it.effect("a repeat on the other guard gets the first receipt; another account's identical send goes out", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
+      const outbox = makeOutbox()
+      const sentAt = yield* Clock.currentTimeMillis
+      yield* one.once(message("hi"), outbox.deliver("one")).pipe(Effect.provide(anAccount))
+      yield* TestClock.adjust("10 seconds")
+      const repeat = yield* two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount))
+      expect(repeat).toStrictEqual({ receipt: { messageId: "m1", details: {} }, duplicateOf: { sentAt } })
+      const otherAccount = yield* two.once(message("hi"), outbox.deliver("other")).pipe(
+        Effect.provide(Account.layerKey("ck_someone_else"))
+      )
+      expect(otherAccount.duplicateOf).toBeUndefined()
+      expect(outbox.delivered).toEqual(["one", "other"])
+    }))
+
+  it.effect("a repeat while the other guard's send is in flight waits for it, then returns its receipt", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(
+        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+      )
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      yield* TestClock.adjust("5 seconds")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(first)
+      yield* TestClock.adjust("1 second")
+      const repeated = yield* Fiber.join(repeat)
+      expect(repeated.duplicateOf).toBeDefined()
+      expect(outbox.delivered).toEqual(["one"])
     }))
 })

@@ -11,7 +11,7 @@ import { Confirmations, makeConfirmations } from "../../src/services/Confirmatio
 import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { SendGuard } from "../../src/services/SendGuard.js"
-import { makeMemoryStore } from "../../src/services/StateStore.js"
+import { StateStore } from "../../src/services/StateStore.js"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
 import { layerTools } from "../../src/testing.js"
 import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply } from "../../src/tools/Tool.js"
@@ -20,18 +20,18 @@ import { type AnyTool, decodeInput, objectJsonSchema, type Tool, type ToolReply 
 export const TEST_ACCOUNT = Account.fromKey("ck_test_account")
 
 /**
- * A fresh SendGuard and Confirmations (with its own state) each time the layer is built, so tests
+ * A fresh SendGuard and Confirmations on a fresh memory store each time the layer is built, so tests
  * never share what was sent or which codes were issued; and the account they act for.
  */
-export const guardLayer = (safety: Partial<SafetySettings> = {}) => {
-  const settings = SafetyConfig.make(safety)
-  return Layer.mergeAll(
+export const guardLayer = (safety: Partial<SafetySettings> = {}) =>
+  Layer.mergeAll(
     SendGuard.layerTest(safety),
-    Layer.sync(Confirmations, () =>
-      makeConfirmations({ mode: settings.confirmSends, timeoutSeconds: settings.confirmTimeoutSeconds }, makeMemoryStore())),
+    Confirmations.layer.pipe(
+      Layer.provide(Layer.sync(SafetyConfig, () => SafetyConfig.make(safety))),
+      Layer.provide(StateStore.layerMemory)
+    ),
     Layer.succeed(Account, TEST_ACCOUNT)
   )
-}
 
 export interface ToolEnv {
   /** Session ids and their states in the in-memory gateway. */
