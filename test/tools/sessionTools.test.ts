@@ -123,7 +123,9 @@ describe("start_session", () => {
   it.effect("a blank session id is refused without calling the gateway", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(callTool(startSession, { sessionId: "  " }))
-      expect(problemsOf(error)).toEqual(["sessionId: must not be empty"])
+      expect(problemsOf(error)).toEqual([
+        "sessionId: must be 1 to 64 letters, digits, dots, underscores or dashes (a session id as list_sessions shows it)"
+      ])
       expect((yield* ChatKaziTest).calls).toEqual([])
     }).pipe(gateway({})))
 })
@@ -254,9 +256,9 @@ describe("get_session_qr", () => {
         `${API}/session/qr`,
         json({ success: true, data: { qrCode: "2@Xyz,abc==,def==", status: "qr_ready" } })
       )
-      const reply = yield* callTool(getSessionQr, { sessionId: "s 1" }).pipe(Effect.provide(chatKaziLayer(fake)))
-      expect(fake.requests[0]!.query.get("sessionId")).toBe("s 1")
-      expect(reply.data).toMatchObject({ sessionId: "s 1", format: "payload", qr: "2@Xyz,abc==,def==" })
+      const reply = yield* callTool(getSessionQr, { sessionId: "s.1_x" }).pipe(Effect.provide(chatKaziLayer(fake)))
+      expect(fake.requests[0]!.query.get("sessionId")).toBe("s.1_x")
+      expect(reply.data).toMatchObject({ sessionId: "s.1_x", format: "payload", qr: "2@Xyz,abc==,def==" })
       expect([...Buffer.from(reply.images![0]!.data, "base64").subarray(0, 8)]).toEqual(PNG_SIGNATURE)
     }))
 })
