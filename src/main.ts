@@ -9,13 +9,17 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
+import type { ChatKaziError } from "./errors/ChatKaziError.js"
+import { Account } from "./services/Account.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
+import { Linking } from "./services/Linking.js"
 import { StderrLogger } from "./server/logging.js"
 import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
+import { StateStore } from "./services/StateStore.js"
 import { tools } from "./tools/registry.js"
 
 const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
@@ -26,6 +30,16 @@ const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
 )
 
 const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
+
+const Store = StateStore.layerMemory
+
+/** The account is the API key's: what the server remembers per account is keyed by its hash. */
+const KeyAccount = Layer.effect(Account, Effect.map(ChatKaziConfig, (config) => Account.fromKey(config.apiKey))).pipe(
+  Layer.provide(ChatKaziConfig.layer)
+)
+
+const linkingFor = (account: Layer.Layer<Account, ChatKaziError>) =>
+  Linking.layerConfig.pipe(Layer.provide(Store), Layer.provide(account))
 
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
@@ -39,14 +53,20 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       )
     case "ServeSandbox":
       return Effect.promise(() => import("./server/sandbox.js")).pipe(
-        Effect.flatMap(({ serveSandbox }) => serveSandbox({ name, version, tools, guards: Guards, settings: command.settings }))
+        Effect.flatMap(({ serveSandbox }) => serveSandbox({
+          name,
+          version,
+          tools,
+          guards: Layer.mergeAll(Guards, linkingFor(Account.layerKey("sandbox"))),
+          settings: command.settings
+        }))
       )
     case "SandboxServer":
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
         Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
       )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })
+      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards, linkingFor(KeyAccount)) })
   }
 }
 

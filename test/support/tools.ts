@@ -6,6 +6,7 @@ import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv
 import { Effect, Layer, Schema } from "effect"
 import { ChatKazi, type ChatKaziApi } from "../../src/services/ChatKazi.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
+import { Linking, type LinkingSettings } from "../../src/services/Linking.js"
 import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { makeSendGuard, SendGuard } from "../../src/services/SendGuard.js"
@@ -21,11 +22,20 @@ export interface ToolEnv {
   readonly sessions?: Readonly<Record<string, string>>
   readonly safety?: Partial<SafetySettings>
   readonly probe?: Layer.Layer<MediaProbe>
+  readonly linking?: Partial<LinkingSettings>
 }
 
-/** The in-memory gateway (with its recorder), a fresh SendGuard, and a media probe (trusting by default). */
+/**
+ * The in-memory gateway (with its recorder), a fresh SendGuard, a media probe (trusting by default),
+ * and a fresh linking memory.
+ */
 export const toolLayer = (env: ToolEnv = {}) =>
-  Layer.mergeAll(ChatKaziTest.layer(env.sessions ?? {}), guardLayer(env.safety), env.probe ?? MediaProbe.trusting)
+  Layer.mergeAll(
+    ChatKaziTest.layer(env.sessions ?? {}),
+    guardLayer(env.safety),
+    env.probe ?? MediaProbe.trusting,
+    Linking.layerTest(env.linking)
+  )
 
 /** A probe that answers from a script and records the URLs it was asked about. */
 export const scriptedProbe = (check: MediaProbeApi["check"]) => {

@@ -1,0 +1,83 @@
+/**
+ * What this server remembers while a phone is being linked, per account and session: that it just
+ * started the session, and which QR code or pairing code it already handed to the model. With it,
+ * get_session_qr waits for the QR of a session that is starting instead of answering "no QR", and
+ * wait_for_session returns at once with a code the user has not been shown yet.
+ *
+ * Kept in the StateStore under the account's id, so replicas sharing a store agree. Only a hash of
+ * a code is stored. The memory is a convenience: if the store cannot be reached, a code counts as
+ * not shown (showing it twice is harmless) and a session as not recently started.
+ */
+import { Context, Effect, Layer } from "effect"
+import { createHash } from "node:crypto"
+import type { InvalidConfig } from "../errors/ChatKaziError.js"
+import { Account } from "./Account.js"
+import { nonNegativeInt } from "./ChatKaziConfig.js"
+import { StateStore } from "./StateStore.js"
+
+export interface LinkingSettings {
+  /** How long get_session_qr waits for the QR of a session that is starting (CHATKAZI_QR_WAIT_SECONDS). */
+  readonly qrWaitSeconds: number
+}
+
+export const DEFAULT_LINKING_SETTINGS: LinkingSettings = { qrWaitSeconds: 20 }
+
+export interface LinkingApi {
+  readonly settings: LinkingSettings
+  /** This server just started the session (its QR may take a few seconds to appear). */
+  readonly started: (sessionId: string) => Effect.Effect<void>
+  /** Whether this server started the session within the last couple of minutes. */
+  readonly recentlyStarted: (sessionId: string) => Effect.Effect<boolean>
+  /** The model was given this QR code or pairing code of the session. */
+  readonly markShown: (sessionId: string, code: string) => Effect.Effect<void>
+  /** Whether `code` is the code the model was last given for the session. */
+  readonly wasShown: (sessionId: string, code: string) => Effect.Effect<boolean>
+}
+
+const STARTED_TTL_MS = 2 * 60_000
+// WhatsApp rotates a QR within a minute or so; a code shown long ago is worth showing again.
+const SHOWN_TTL_MS = 10 * 60_000
+
+const digest = (code: string) => createHash("sha256").update(code).digest("hex")
+
+export const makeLinking = (settings: LinkingSettings, store: StateStore["Type"], account: Account["Type"]): LinkingApi => {
+  const key = (sessionId: string, what: "started" | "shown") => `linking:${account.id}:${sessionId}:${what}`
+  return {
+    settings,
+    started: (sessionId) => Effect.ignore(store.set(key(sessionId, "started"), "1", STARTED_TTL_MS)),
+    recentlyStarted: (sessionId) =>
+      store.get(key(sessionId, "started")).pipe(
+        Effect.map((value) => value !== undefined),
+        Effect.orElseSucceed(() => false)
+      ),
+    markShown: (sessionId, code) => Effect.ignore(store.set(key(sessionId, "shown"), digest(code), SHOWN_TTL_MS)),
+    wasShown: (sessionId, code) =>
+      store.get(key(sessionId, "shown")).pipe(
+        Effect.map((value) => value === digest(code)),
+        Effect.orElseSucceed(() => false)
+      )
+  }
+}
+
+export class Linking extends Context.Tag("chatkazi-mcp/Linking")<Linking, LinkingApi>() {
+  static readonly layer = (settings: Partial<LinkingSettings> = {}): Layer.Layer<Linking, never, StateStore | Account> =>
+    Layer.effect(
+      Linking,
+      Effect.map(
+        Effect.all([StateStore, Account]),
+        ([store, account]) => makeLinking({ ...DEFAULT_LINKING_SETTINGS, ...settings }, store, account)
+      )
+    )
+
+  /** Reads `CHATKAZI_QR_WAIT_SECONDS` (default 20; 0 answers at once). */
+  static readonly layerConfig: Layer.Layer<Linking, InvalidConfig, StateStore | Account> = Layer.unwrapEffect(
+    Effect.map(
+      nonNegativeInt("CHATKAZI_QR_WAIT_SECONDS", DEFAULT_LINKING_SETTINGS.qrWaitSeconds),
+      (qrWaitSeconds) => Linking.layer({ qrWaitSeconds })
+    )
+  )
+
+  /** A fresh memory of its own, for tests. */
+  static readonly layerTest = (settings: Partial<LinkingSettings> = {}): Layer.Layer<Linking> =>
+    Linking.layer(settings).pipe(Layer.provide([StateStore.layerMemory, Account.layerKey("test")]))
+}
