@@ -25,6 +25,8 @@ export interface DispatchOptions {
   readonly unavailable?: ChatKaziError | undefined
 }
 
+export const argumentsNotAnObject = (tool: string) => `The arguments of ${tool} must be a JSON object.`
+
 /** A call that cannot be answered with a tool result: the transport answers it with JSON-RPC -32602. */
 export class InvalidCall extends Data.TaggedError("InvalidCall")<{ readonly message: string }> {}
 
@@ -50,7 +52,7 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
       )
     }
     if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {
-      return Effect.fail(new InvalidCall({ message: `The arguments of ${name} must be a JSON object.` }))
+      return Effect.fail(new InvalidCall({ message: argumentsNotAnObject(name) }))
     }
     const program: Effect.Effect<CallToolResult, ChatKaziError, R> = options.unavailable !== undefined
       ? Effect.fail(options.unavailable)

@@ -3,7 +3,6 @@
  * runs each call as an Effect in a runtime built from the Layer graph. Every failure becomes an
  * `isError` result with guidance; nothing but JSON-RPC is written to stdout.
  */
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { Context, Deferred, Effect, Either, Exit, Layer, Option, Runtime } from "effect"
 import type { Readable, Writable } from "node:stream"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
@@ -12,6 +11,7 @@ import type { AnyTool } from "../tools/Tool.js"
 import { makeCalls } from "./calls.js"
 import { makeDispatch } from "./dispatch.js"
 import { makeMcpServer } from "./mcpServer.js"
+import { StdioTransport } from "./stdioTransport.js"
 
 export interface StdioOptions<R> {
   readonly name: string
@@ -27,6 +27,8 @@ export interface StdioOptions<R> {
   readonly notice?: string
   /** How long calls still running at shutdown may take to answer. */
   readonly shutdownGraceMs?: number
+  /** Longest message (line) accepted; longer ones are skipped and answered with an error. */
+  readonly maxMessageBytes?: number
   readonly stdin?: Readable
   readonly stdout?: Writable
 }
@@ -66,7 +68,10 @@ export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
       const closed = yield* Deferred.make<void>()
       const close = () => Deferred.unsafeDone(closed, Exit.void)
       const stdout = options.stdout ?? process.stdout
-      const transport = new StdioServerTransport(stdin, stdout)
+      const transport = new StdioTransport(stdin, stdout, {
+        ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+        onRefused: (reason) => Runtime.runSync(fallback)(Effect.logWarning(`Answered a message with an error: ${reason}`))
+      })
       transport.onclose = close
       // A host that closed our stdout (EPIPE) is gone: shut down cleanly instead of crashing.
       stdout.on("error", close)
