@@ -34,6 +34,8 @@ export interface Dispatch {
   /** What `tools/list` shows. */
   readonly tools: ReadonlyArray<McpTool>
   readonly find: (name: string) => AnyTool | undefined
+  /** Why the services are unavailable, when they are (see `DispatchOptions`). */
+  readonly unavailable?: ChatKaziError | undefined
   /** Runs one call; never fails but with `InvalidCall`, and never dies. */
   readonly call: <R>(name: string, args: unknown) => Effect.Effect<CallToolResult, InvalidCall, R>
 }
@@ -63,6 +65,12 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
         Effect.flatMap((reply) => successResult(tool, reply, notice))
       )
     return program.pipe(
+      // A guard's refusal is worth a warning in the logs (and the client's), not only in the result.
+      Effect.tapError((error) =>
+        error._tag === "PaceLimited" || error._tag === "RecipientNotAllowed"
+          ? Effect.logWarning(`${name} refused: ${error.guidance}`)
+          : Effect.void
+      ),
       Effect.catchAll((error) => Effect.succeed(errorResult(error.guidance, notice))),
       Effect.catchAllCause((cause) =>
         Effect.as(
@@ -80,7 +88,7 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
     )
   }
 
-  return { tools: listed, find: (name) => byName.get(name), call }
+  return { tools: listed, find: (name) => byName.get(name), call, unavailable: options.unavailable }
 }
 
 export const describeTool = (tool: AnyTool): McpTool => ({

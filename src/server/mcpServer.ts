@@ -13,6 +13,11 @@ import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/t
 import { Cause, Effect, Exit, Option, type Runtime } from "effect"
 import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
+import { registerLogging } from "./clientLog.js"
+import { registerCompletions } from "./completions.js"
+import { registerPrompts } from "./prompts.js"
+import { registerResources } from "./resources.js"
+import { ProtocolError } from "./protocolError.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
 
 export interface McpServerOptions<R> {
@@ -40,6 +45,13 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   )
   if (options.onError) server.onerror = options.onError
 
+  // The rest of MCP hosts show: client logging, prompts, resources and completions, on the same services.
+  const withClientLog = registerLogging(server)
+  const reads = { runtime, calls, unavailable: dispatch.unavailable, withClientLog }
+  registerPrompts(server)
+  registerResources(server, reads)
+  registerCompletions(server, reads)
+
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name, arguments: args, _meta } = request.params
@@ -54,6 +66,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
       runtime,
       dispatch.call<R>(name, args).pipe(
         Effect.provideService(Progress, progress),
+        withClientLog(extra),
         Effect.catchTag("InvalidCall", (invalid) => Effect.die(new ProtocolError(ErrorCode.InvalidParams, invalid.message)))
       ),
       extra.signal
@@ -69,12 +82,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   return server
 }
 
-/** Thrown from a request handler, the SDK answers with this JSON-RPC error code and message as they are. */
-export class ProtocolError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message)
-  }
-}
+export { ProtocolError }
 
 /**
  * The SDK validates answers to elicitation requests with this; by default it builds an Ajv instance

@@ -67,11 +67,12 @@ const withoutPlaceholders = (json: unknown): unknown => {
 
 /** Decodes raw arguments, listing every problem at once. */
 export const decodeInput = <I, IE>(tool: Tool<I, IE, any, any, any>, args: unknown): Effect.Effect<I, InvalidInput> =>
+  decodeArguments(tool.input, args)
+
+/** Decodes arguments (tool input, prompt arguments) with `schema`, listing every problem at once. */
+export const decodeArguments = <I, IE>(schema: Schema.Schema<I, IE>, args: unknown): Effect.Effect<I, InvalidInput> =>
   Effect.mapError(
-    Schema.decodeUnknown(tool.input, { errors: "all", onExcessProperty: "error" })(args ?? {}) as Effect.Effect<
-      I,
-      ParseResult.ParseError
-    >,
+    Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(args ?? {}),
     (error) =>
       new InvalidInput({
         problems: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
