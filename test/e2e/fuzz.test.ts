@@ -476,6 +476,8 @@ describe("fuzzing every tool's arguments through one server process", () => {
         CHATKAZI_BASE_URL: gateway.baseUrl,
         CHATKAZI_TIMEOUT_MS: "5000",
         CHATKAZI_RETRY_BASE_DELAY_MS: "1",
+        // One request per call: get_session_qr answers at once instead of waiting for a starting session's QR.
+        CHATKAZI_QR_WAIT_SECONDS: "0",
         // Every valid send must reach the gateway exactly once, so the guards stay out of the way here
         // (the fault suite tests them).
         CHATKAZI_DEDUPE_WINDOW_SECONDS: "0",
