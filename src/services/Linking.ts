@@ -13,7 +13,7 @@ import { createHash } from "node:crypto"
 import type { InvalidConfig } from "../errors/ChatKaziError.js"
 import { Account } from "./Account.js"
 import { nonNegativeInt } from "./ChatKaziConfig.js"
-import { StateStore } from "./StateStore.js"
+import { makeMemoryStore, StateStore } from "./StateStore.js"
 
 export interface LinkingSettings {
   /** How long get_session_qr waits for the QR of a session that is starting (CHATKAZI_QR_WAIT_SECONDS). */
@@ -59,7 +59,13 @@ export const makeLinking = (settings: LinkingSettings, store: StateStore["Type"]
   }
 }
 
-export class Linking extends Context.Tag("chatkazi-mcp/Linking")<Linking, LinkingApi>() {
+/**
+ * Without a layer of its own (an app that serves the tools with its own layer), a process-wide memory
+ * in this process is used, as for a single account; the server's own wiring provides one per account.
+ */
+export class Linking extends Context.Reference<Linking>()("chatkazi-mcp/Linking", {
+  defaultValue: (): LinkingApi => makeLinking(DEFAULT_LINKING_SETTINGS, makeMemoryStore(), { id: "local" })
+}) {
   static readonly layer = (settings: Partial<LinkingSettings> = {}): Layer.Layer<Linking, never, StateStore | Account> =>
     Layer.effect(
       Linking,

@@ -209,3 +209,24 @@ describe("logging", () => {
     expect(server.allOutput).not.toContain(SECRET_API_KEY)
   })
 })
+
+describe("without an API key", () => {
+  it("a resource read answers with the missing-key guidance, completion offers nothing, prompts still work", async () => {
+    const keyless = await McpHarness.start({ CHATKAZI_BASE_URL: gateway.baseUrl })
+    try {
+      await expect(keyless.client.readResource({ uri: "chatkazi://sessions" })).rejects.toMatchObject({
+        code: -32603,
+        message: expect.stringContaining("CHATKAZI_API_KEY is not set")
+      })
+      const completion = await keyless.client.complete({
+        ref: { type: "ref/prompt", name: "link_whatsapp" },
+        argument: { name: "sessionId", value: "" }
+      })
+      expect(completion.completion.values).toEqual([])
+      expect((await keyless.client.getPrompt({ name: "link_whatsapp" })).messages).toHaveLength(1)
+      expect(gateway.count()).toBe(0)
+    } finally {
+      await keyless.close()
+    }
+  })
+})
