@@ -15,10 +15,10 @@ import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
 import { registerLogging } from "./clientLog.js"
 import { registerCompletions } from "./completions.js"
-import { registerPrompts } from "./prompts.js"
-import { registerResources } from "./resources.js"
-import { ProtocolError } from "./protocolError.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
+import { registerPrompts } from "./prompts.js"
+import { ProtocolError } from "./protocolError.js"
+import { registerResources } from "./resources.js"
 
 export interface McpServerOptions<R> {
   readonly name: string

@@ -70,7 +70,7 @@ export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
       const stdout = options.stdout ?? process.stdout
       const transport = new StdioTransport(stdin, stdout, {
         ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
-        onRefused: (reason) => Runtime.runSync(fallback)(Effect.logWarning(`Answered a message with an error: ${reason}`))
+        onRefused: (reason) => Runtime.runSync(fallback)(Effect.logWarning(`Refused a message from the client: ${reason}`))
       })
       transport.onclose = close
       // A host that closed our stdout (EPIPE) is gone: shut down cleanly instead of crashing.

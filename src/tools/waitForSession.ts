@@ -1,4 +1,5 @@
 import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
+import type { ChatKaziError } from "../errors/ChatKaziError.js"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { Linking } from "../services/Linking.js"
 import { Progress } from "../services/Progress.js"
@@ -7,7 +8,6 @@ import { SessionId } from "./Inputs.js"
 import { codeKey, hasCode, presentCode, QrFormat, SCAN_HOW } from "./LinkCode.js"
 import { guideFor, SESSION_STATES } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"
-import type { ChatKaziError } from "../errors/ChatKaziError.js"
 
 const State = Schema.Literal(...SESSION_STATES).annotations({
   message: () => ({ message: `must be one of ${SESSION_STATES.join(", ")}`, override: true })
