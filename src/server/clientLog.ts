@@ -46,7 +46,8 @@ export type WithClientLog = (extra: Extra) => <A, E, R>(effect: Effect.Effect<A,
 
 /**
  * Declares the capability and handles `logging/setLevel` (until it is called, `info` and above are
- * sent). Call before the server connects.
+ * sent). The level lives as long as the Server: the process on stdio, one request on stateless HTTP.
+ * Call before the server connects.
  */
 export const registerLogging = (server: Server): WithClientLog => {
   let minimum: LoggingLevel = "info"
