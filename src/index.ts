@@ -24,6 +24,7 @@ export {
   type Verdict
 } from "./services/Confirmations.js"
 export * from "./services/Elicitation.js"
+export { Linking, type LinkingApi, type LinkingSettings } from "./services/Linking.js"
 export { type MediaFacts, MediaProbe, type MediaProbeApi } from "./services/MediaProbe.js"
 export { Progress, type ProgressReport } from "./services/Progress.js"
 export { SafetyConfig, type SafetySettings } from "./services/SafetyConfig.js"

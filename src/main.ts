@@ -14,6 +14,7 @@ import { Account } from "./services/Account.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
 import { Confirmations } from "./services/Confirmations.js"
+import { Linking } from "./services/Linking.js"
 import { StderrLogger } from "./server/logging.js"
 import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
@@ -29,9 +30,14 @@ const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer, Account.layer).
   Layer.provide(FetchHttpClient.layer)
 )
 
-/** The send guards on their state: Redis when CHATKAZI_REDIS_URL is set, else this process's memory. */
+/**
+ * The send guards, the approval step and the linking memory, on their state: Redis when
+ * CHATKAZI_REDIS_URL is set, else this process's memory.
+ */
 const Guards = (store: Layer.Layer<StateStore, ChatKaziError>) =>
-  Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(Layer.provideMerge(Layer.merge(SafetyConfig.layer, store)))
+  Layer.mergeAll(SendGuard.layer, Confirmations.layer, Linking.layerConfig).pipe(
+    Layer.provideMerge(Layer.merge(SafetyConfig.layer, store))
+  )
 
 /** The sandbox sends nothing real and has no account: its guards keep their state in memory. */
 const SandboxGuards = Layer.merge(Guards(StateStore.layerMemory), Account.layerKey("sandbox"))

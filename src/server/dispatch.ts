@@ -25,6 +25,8 @@ export interface DispatchOptions {
   readonly unavailable?: ChatKaziError | undefined
 }
 
+export const argumentsNotAnObject = (tool: string) => `The arguments of ${tool} must be a JSON object.`
+
 /** A call that cannot be answered with a tool result: the transport answers it with JSON-RPC -32602. */
 export class InvalidCall extends Data.TaggedError("InvalidCall")<{ readonly message: string }> {}
 
@@ -32,6 +34,8 @@ export interface Dispatch {
   /** What `tools/list` shows. */
   readonly tools: ReadonlyArray<McpTool>
   readonly find: (name: string) => AnyTool | undefined
+  /** Why the services are unavailable, when they are (see `DispatchOptions`). */
+  readonly unavailable?: ChatKaziError | undefined
   /** Runs one call; never fails but with `InvalidCall`, and never dies. */
   readonly call: <R>(name: string, args: unknown) => Effect.Effect<CallToolResult, InvalidCall, R>
 }
@@ -50,7 +54,7 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
       )
     }
     if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {
-      return Effect.fail(new InvalidCall({ message: `The arguments of ${name} must be a JSON object.` }))
+      return Effect.fail(new InvalidCall({ message: argumentsNotAnObject(name) }))
     }
     const program: Effect.Effect<CallToolResult, ChatKaziError, R> = options.unavailable !== undefined
       ? Effect.fail(options.unavailable)
@@ -61,6 +65,12 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
         Effect.flatMap((reply) => successResult(tool, reply, notice))
       )
     return program.pipe(
+      // A guard's refusal is worth a warning in the logs (and the client's), not only in the result.
+      Effect.tapError((error) =>
+        error._tag === "PaceLimited" || error._tag === "RecipientNotAllowed"
+          ? Effect.logWarning(`${name} refused: ${error.message}`)
+          : Effect.void
+      ),
       Effect.catchAll((error) => Effect.succeed(errorResult(error.message, notice))),
       Effect.catchAllCause((cause) =>
         Effect.as(
@@ -78,7 +88,7 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
     )
   }
 
-  return { tools: listed, find: (name) => byName.get(name), call }
+  return { tools: listed, find: (name) => byName.get(name), call, unavailable: options.unavailable }
 }
 
 export const describeTool = (tool: AnyTool): McpTool => ({

@@ -10,6 +10,7 @@ import { Account } from "../services/Account.js"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { ChatKaziConfig, type ChatKaziSettings } from "../services/ChatKaziConfig.js"
 import { Confirmations } from "../services/Confirmations.js"
+import { Linking } from "../services/Linking.js"
 import { MediaProbe } from "../services/MediaProbe.js"
 import { SafetyConfig } from "../services/SafetyConfig.js"
 import { SendGuard } from "../services/SendGuard.js"
@@ -29,7 +30,7 @@ export class SharedGateway extends Context.Tag("chatkazi-mcp/SharedGateway")<Sha
   )
 }
 
-export type ProcessServices = SharedGateway | HttpClient | SafetyConfig | SendGuard | Confirmations | StateStore
+export type ProcessServices = SharedGateway | HttpClient | SafetyConfig | SendGuard | Confirmations | Linking | StateStore
 
 /** Built once per process: everything callers share, dedupe and pace state included. */
 export const processServices = (options: {
@@ -37,7 +38,7 @@ export const processServices = (options: {
   readonly httpClient: Layer.Layer<HttpClient>
 }): Layer.Layer<ProcessServices, InvalidConfig> =>
   Layer.mergeAll(
-    Layer.mergeAll(SendGuard.layer, Confirmations.layer).pipe(
+    Layer.mergeAll(SendGuard.layer, Confirmations.layer, Linking.layerConfig).pipe(
       Layer.provideMerge(Layer.mergeAll(SafetyConfig.layer, options.stateStore))
     ),
     SharedGateway.layer,

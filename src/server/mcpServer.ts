@@ -13,8 +13,13 @@ import { Cause, Effect, Exit, Option, type Runtime } from "effect"
 import { Elicitation } from "../services/Elicitation.js"
 import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
+import { registerLogging } from "./clientLog.js"
+import { registerCompletions } from "./completions.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
 import { elicitationFor, flatFormValidator } from "./elicitation.js"
+import { registerPrompts } from "./prompts.js"
+import { ProtocolError } from "./protocolError.js"
+import { registerResources } from "./resources.js"
 
 export interface McpServerOptions<R> {
   readonly name: string
@@ -41,6 +46,13 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   )
   if (options.onError) server.onerror = options.onError
 
+  // The rest of MCP hosts show: client logging, prompts, resources and completions, on the same services.
+  const withClientLog = registerLogging(server)
+  const reads = { runtime, calls, unavailable: dispatch.unavailable, withClientLog }
+  registerPrompts(server)
+  registerResources(server, reads)
+  registerCompletions(server, reads)
+
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name, arguments: args, _meta } = request.params
@@ -56,6 +68,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
       dispatch.call<R>(name, args).pipe(
         Effect.provideService(Progress, progress),
         Effect.provideService(Elicitation, elicitationFor(server, extra.requestId)),
+        withClientLog(extra),
         Effect.catchTag("InvalidCall", (invalid) => Effect.die(new ProtocolError(ErrorCode.InvalidParams, invalid.message)))
       ),
       extra.signal
@@ -71,9 +84,4 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   return server
 }
 
-/** Thrown from a request handler, the SDK answers with this JSON-RPC error code and message as they are. */
-export class ProtocolError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message)
-  }
-}
+export { ProtocolError }

@@ -31,6 +31,8 @@ export interface StdioOptions<Tools extends ReadonlyArray<AnyTool>> {
   readonly notice?: string
   /** How long calls still running at shutdown may take to answer. */
   readonly shutdownGraceMs?: number
+  /** Longest message (line) accepted; longer ones are skipped and answered with an error. */
+  readonly maxMessageBytes?: number
   readonly stdin?: Readable
   readonly stdout?: Writable
 }
@@ -56,8 +58,8 @@ export const serveStdio = <const Tools extends ReadonlyArray<AnyTool>>(options: 
         unavailable: Either.isLeft(services) ? services.left : undefined
       })
 
-      const [{ makeMcpServer }, { StdioServerTransport }] = yield* Effect.promise(() =>
-        Promise.all([import("./mcpServer.js"), import("@modelcontextprotocol/sdk/server/stdio.js")])
+      const [{ makeMcpServer }, { StdioTransport }] = yield* Effect.promise(() =>
+        Promise.all([import("./mcpServer.js"), import("./stdioTransport.js")])
       )
       const calls = makeCalls()
       const server = makeMcpServer({
@@ -74,7 +76,10 @@ export const serveStdio = <const Tools extends ReadonlyArray<AnyTool>>(options: 
       const closed = yield* Deferred.make<void>()
       const close = () => Deferred.unsafeDone(closed, Exit.void)
       const stdout = options.stdout ?? process.stdout
-      const transport = new StdioServerTransport(stdin, stdout)
+      const transport = new StdioTransport(stdin, stdout, {
+        ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+        onRefused: (reason) => Runtime.runSync(fallback)(Effect.logWarning(`Refused a message from the client: ${reason}`))
+      })
       transport.onclose = close
       // A host that closed our stdout (EPIPE) is gone: shut down cleanly instead of crashing.
       stdout.on("error", close)

@@ -5,7 +5,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
-import { Clock, Context, Duration, Effect, Layer, Option, type ParseResult, Redacted, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, type ParseResult, Redacted, Schedule, ScheduleDecision } from "effect"
 import {
   type ChatKaziError,
   DeliveryUncertain,
@@ -122,7 +122,7 @@ const makeChatKazi = (
 
   const run = <A>(call: Call<A>): Effect.Effect<A, ChatKaziError> =>
     attempt(call.request).pipe(
-      Effect.retry(retryPolicy(config, call.idempotency)),
+      Effect.retry(retryPolicy(config, call.idempotency, call.operation)),
       Effect.flatMap((body) => Effect.mapError(call.decode(body), unexpectedAnswer)),
       // Only a refusal or a gateway failure can be about the download: a 401, 402, 404 or 409 keeps
       // its own guidance even when its text mentions fetching something.
@@ -278,8 +278,11 @@ const retryable = (config: ChatKaziSettings, idempotency: Idempotency) => (error
   }
 }
 
-/** Jittered exponential backoff, bounded in count, that waits as long as a `Retry-After` asks. */
-const retryPolicy = (config: ChatKaziSettings, idempotency: Idempotency) =>
+/**
+ * Jittered exponential backoff, bounded in count, that waits as long as a `Retry-After` asks. Each
+ * retry is logged as a warning (the MCP edge passes it on to the client too).
+ */
+const retryPolicy = (config: ChatKaziSettings, idempotency: Idempotency, operation: string) =>
   Schedule.identity<AttemptFailure>().pipe(
     Schedule.intersect(Schedule.exponential(Duration.millis(config.retryBaseDelayMs)).pipe(Schedule.jittered)),
     Schedule.modifyDelay(([error], delay) =>
@@ -288,8 +291,26 @@ const retryPolicy = (config: ChatKaziSettings, idempotency: Idempotency) =>
         : delay
     ),
     Schedule.intersect(Schedule.recurs(config.maxRetries)),
-    Schedule.whileInput(retryable(config, idempotency))
+    Schedule.whileInput(retryable(config, idempotency)),
+    Schedule.onDecision(([[error], retries], decision) =>
+      ScheduleDecision.isContinue(decision)
+        ? Effect.logWarning(
+          `ChatKazi ${operation}: ${describeFailure(error)}; retrying (retry ${retries + 1} of ${config.maxRetries})`
+        )
+        : Effect.void
+    )
   )
+
+const describeFailure = (error: AttemptFailure): string =>
+  error._tag === "Timeout"
+    ? `no answer within ${error.timeoutMs} ms`
+    : error._tag === "Transport"
+    ? error.message
+    : "status" in error && error.status !== undefined
+    ? `HTTP ${error.status}`
+    : error._tag === "RateLimited"
+    ? "HTTP 429"
+    : error._tag
 
 /** After a write, only failures that prove nothing happened keep their own meaning. */
 const uncertainDelivery = (operation: string, error: ChatKaziError): ChatKaziError => {

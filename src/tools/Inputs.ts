@@ -7,13 +7,6 @@ import { MEDIA_TYPES } from "../services/Domain.js"
 
 const sessionIdText = "The WhatsApp session (instance) id, as shown by list_sessions."
 
-// Each filter carries a `jsonSchema` annotation: without one, JSONSchema.make leaves the refinement
-// out of the tool's schema, and the description annotated on it with it.
-const NonBlank = Schema.String.pipe(
-  Schema.filter((s) => s.trim() !== "" || "must not be empty", { jsonSchema: { minLength: 1 } }),
-  Schema.filter((s) => s.length <= 128 || "must be at most 128 characters", { jsonSchema: { maxLength: 128 } })
-)
-
 /**
  * The input of a tool without arguments. `Schema.Struct({})` would accept any object (its JSON Schema
  * is an `anyOf` that MCP clients reject); a record of nothing refuses each extra key by name and lists
@@ -24,11 +17,27 @@ export const NoArguments = Schema.Record({
   value: Schema.Never.annotations({ message: () => "is unexpected: this tool takes no arguments" })
 })
 
-export const SessionId = NonBlank.annotations({ description: sessionIdText })
+// Each filter carries a `jsonSchema` annotation: without one, JSONSchema.make leaves the refinement
+// out of the tool's schema, and the description annotated on it with it.
+
+/**
+ * A session id: it travels in URLs and request bodies, so only a safe identifier is accepted (and a
+ * model cannot smuggle a path, a query or a line break into a request through it).
+ */
+const SafeIdentifier = Schema.String.pipe(
+  Schema.filter(
+    (s) =>
+      /^[A-Za-z0-9._-]{1,64}$/.test(s) ||
+      "must be 1 to 64 letters, digits, dots, underscores or dashes (a session id as list_sessions shows it)",
+    { jsonSchema: { pattern: "^[A-Za-z0-9._-]{1,64}$", minLength: 1, maxLength: 64 } }
+  )
+)
+
+export const SessionId = SafeIdentifier.annotations({ description: sessionIdText })
 
 /** A session id that may be left out: the account's `default` session is meant then. */
 export const OptionalSessionId = Schema.optionalWith(
-  NonBlank.annotations({ description: `${sessionIdText} Defaults to "default".`, default: "default" }),
+  SafeIdentifier.annotations({ description: `${sessionIdText} Defaults to "default".`, default: "default" }),
   // exact: JSON has no undefined, and without it a bad value is also reported as "Expected undefined".
   { exact: true, default: () => "default" }
 )

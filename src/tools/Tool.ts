@@ -43,19 +43,36 @@ export type ToolRequirements<T extends AnyTool> = T extends Tool<any, any, any, 
 
 export const defineTool = <I, IE, O, OE, R>(tool: Tool<I, IE, O, OE, R>): Tool<I, IE, O, OE, R> => tool
 
-/** An object schema as MCP wants it: `type: "object"` at the top, no `$schema`. */
+/**
+ * An object schema as MCP wants it: `type: "object"` at the top, no `$schema`, and none of the
+ * placeholders JSONSchema.make writes for `Unknown`/`Any` (`{"$id":"/schemas/unknown","title":"unknown"}`):
+ * every schema of a server shares that `$id`, so a validator that compiles them together refuses them.
+ */
 export const objectJsonSchema = (schema: Schema.Schema.Any): { type: "object"; [key: string]: unknown } => {
-  const { $schema: _, ...json } = JSONSchema.make(schema) as unknown as Record<string, unknown>
+  const { $schema: _, ...json } = withoutPlaceholders(JSONSchema.make(schema)) as Record<string, unknown>
   return { ...json, type: "object", properties: json.properties ?? {} }
+}
+
+const withoutPlaceholders = (json: unknown): unknown => {
+  if (Array.isArray(json)) return json.map(withoutPlaceholders)
+  if (json === null || typeof json !== "object") return json
+  const entries = Object.entries(json)
+  const placeholder = typeof (json as { $id?: unknown }).$id === "string" && (json as { $id: string }).$id.startsWith("/schemas/")
+  return Object.fromEntries(
+    entries
+      .filter(([key]) => !(placeholder && (key === "$id" || key === "title")))
+      .map(([key, value]) => [key, withoutPlaceholders(value)])
+  )
 }
 
 /** Decodes raw arguments, listing every problem at once. */
 export const decodeInput = <I, IE>(tool: Tool<I, IE, any, any, any>, args: unknown): Effect.Effect<I, InvalidInput> =>
+  decodeArguments(tool.input, args)
+
+/** Decodes arguments (tool input, prompt arguments) with `schema`, listing every problem at once. */
+export const decodeArguments = <I, IE>(schema: Schema.Schema<I, IE>, args: unknown): Effect.Effect<I, InvalidInput> =>
   Effect.mapError(
-    Schema.decodeUnknown(tool.input, { errors: "all", onExcessProperty: "error" })(args ?? {}) as Effect.Effect<
-      I,
-      ParseResult.ParseError
-    >,
+    Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(args ?? {}),
     (error) =>
       new InvalidInput({
         problems: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>

@@ -1,24 +1,28 @@
-import { Effect, Schema } from "effect"
+import { Clock, Duration, Effect, Ref, Schedule, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
-import { Details } from "../services/Domain.js"
+import { Linking } from "../services/Linking.js"
+import { Progress } from "../services/Progress.js"
+import { Details, type SessionQr } from "../services/Domain.js"
 import { SessionId } from "./Inputs.js"
+import { codeKey, hasCode, presentCode, QrFormat, SCAN_HOW } from "./LinkCode.js"
 import { guideFor } from "./SessionLifecycle.js"
 import { describeDetails } from "./SessionView.js"
-import { defineTool, type ToolImage } from "./Tool.js"
+import { defineTool } from "./Tool.js"
 
-const QrFormat = Schema.Literal("payload", "image", "link", "none").annotations({
-  description:
-    "payload: the raw WhatsApp QR text (rendered here as an image); image: the gateway's own QR image; " +
-    "link: a web page that shows the QR; none: no QR right now."
-})
+/** Checks for the QR of a starting session: soon at first, then every 3 s at most. */
+const backoff = Schedule.exponential(Duration.millis(500), 1.5).pipe(Schedule.union(Schedule.spaced(Duration.seconds(3))))
+
+/** Milliseconds as seconds, to a tenth. */
+const seconds = (ms: number) => Math.round(ms / 100) / 10
 
 export const getSessionQr = defineTool({
   name: "get_session_qr",
   title: "Get the QR code to link a phone",
   description:
     "Get the QR code that links a phone to a WhatsApp session, as an image to show the user (and as text), plus " +
-    "a pairing code when ChatKazi provides one. The user scans it in WhatsApp > Settings > Linked devices > Link " +
-    "a device. QR codes expire quickly: fetch a fresh one if scanning fails, then call wait_for_session.",
+    `a pairing code when ChatKazi provides one. The user scans it in ${SCAN_HOW}. If the session is still ` +
+    "starting, this waits a little for its QR to appear (reporting progress). QR codes expire quickly: fetch a " +
+    "fresh one if scanning fails, then call wait_for_session.",
   input: Schema.Struct({ sessionId: SessionId }),
   output: Schema.Struct({
     sessionId: Schema.String,
@@ -31,50 +35,60 @@ export const getSessionQr = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: true },
   run: ({ sessionId }) =>
     Effect.gen(function*() {
-      const found = yield* (yield* ChatKazi).sessionQr(sessionId)
-      const format: typeof QrFormat.Type = found.qr === undefined ? "none" : qrFormat(found.qr)
-      const images = found.qr === undefined || format === "none" ? [] : yield* qrImages(found.qr, format)
-      const lines = [
-        format === "none"
-          ? `No QR code is available for session "${sessionId}" right now${found.state ? ` (state: ${found.state}, ${guideFor(found.state).meaning})` : ""}. ${
-            found.state === undefined ? "Check get_session_status." : `Next: ${guideFor(found.state).nextStep}.`
-          }`
-          : format === "link"
-          ? `Open this link to show the QR code for session "${sessionId}": ${found.qr}`
-          : `QR code for session "${sessionId}" ${images.length > 0 ? "attached as an image" : "(could not be drawn)"}. ` +
-            "Show it to the user to scan in WhatsApp > Settings > Linked devices > Link a device, then call wait_for_session.",
-        ...(format === "payload" ? [`QR payload: ${found.qr}`] : []),
-        ...(found.pairingCode ? [`Pairing code (WhatsApp > Linked devices > Link with phone number): ${found.pairingCode}`] : [])
-      ]
+      const chatKazi = yield* ChatKazi
+      const linking = yield* Linking
+      const progress = yield* Progress
+      const waitSeconds = linking.settings.qrWaitSeconds
+      const startedHere = yield* linking.recentlyStarted(sessionId)
+      // A session that is starting gets its QR within seconds: wait for it rather than answer "no QR".
+      const starting = (found: SessionQr) =>
+        !hasCode(found) &&
+        (found.state === "connecting" || (startedHere && (found.state === "not_started" || found.state === undefined)))
+
+      const began = yield* Clock.currentTimeMillis
+      const first = yield* chatKazi.sessionQr(sessionId)
+      const last = yield* Ref.make(first)
+      if (starting(first) && waitSeconds > 0) {
+        const poll = chatKazi.sessionQr(sessionId).pipe(
+          Effect.tap((found) => Ref.set(last, found)),
+          Effect.tap((found) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              progress.report({
+                progress: Math.min(seconds(now - began), waitSeconds),
+                total: waitSeconds,
+                message: `${hasCode(found) ? "QR ready" : `${found.state ?? "no QR yet"}`} after ${seconds(now - began)} s`
+              }))
+          )
+        )
+        yield* poll.pipe(
+          Effect.repeat({ schedule: backoff, while: starting }),
+          Effect.delay(Duration.millis(500)),
+          Effect.timeoutOption(Duration.seconds(waitSeconds))
+        )
+      }
+      const found = yield* Ref.get(last)
+      const waited = seconds((yield* Clock.currentTimeMillis) - began)
+
+      if (!hasCode(found)) {
+        const guide = guideFor(found.state)
+        const state = found.state ? ` (state: ${found.state}, ${guide.meaning})` : ""
+        const text = starting(found)
+          ? `No QR code for session "${sessionId}" yet after waiting ${waited} s${state}. Next: call ` +
+            "wait_for_session, which returns the QR as soon as it appears."
+          : `No QR code is available for session "${sessionId}" right now${state}. ` +
+            (found.state === undefined ? "Check get_session_status." : `Next: ${guide.nextStep}.`)
+        return { data: { ...found, format: "none" as const }, text: text + describeDetails(found.details), images: [] }
+      }
+
+      const code = yield* presentCode(found)
+      yield* linking.markShown(sessionId, codeKey(found))
+      const instruction = found.qr !== undefined
+        ? `Show it to the user to scan in ${SCAN_HOW}, then call wait_for_session.`
+        : "Give it to the user, then call wait_for_session."
       return {
-        data: { ...found, format, ...(format === "image" ? { qr: abbreviate(found.qr!) } : {}) },
-        text: lines.join("\n") + describeDetails(found.details),
-        images
+        data: { ...found, format: code.format, ...(code.qr === undefined ? {} : { qr: code.qr }) },
+        text: [...code.lines, instruction].join("\n") + describeDetails(found.details),
+        images: code.images
       }
     })
 })
-
-const DATA_URL = /^data:(image\/[\w.+-]+);base64,(.+)$/s
-
-const qrFormat = (qr: string): "payload" | "image" | "link" =>
-  DATA_URL.test(qr) ? "image" : /^https?:\/\//i.test(qr) ? "link" : "payload"
-
-const abbreviate = (dataUrl: string) => dataUrl.length > 64 ? `${dataUrl.slice(0, 48)}... (${dataUrl.length} characters)` : dataUrl
-
-/** The QR as a PNG drawn here: the pairing payload is never handed to a third-party renderer. */
-const qrImages = (qr: string, format: "payload" | "image" | "link"): Effect.Effect<ReadonlyArray<ToolImage>> => {
-  if (format === "image") {
-    const [, mimeType, data] = qr.match(DATA_URL)!
-    return Effect.succeed([{ mimeType: mimeType!, data: data!.replace(/\s/g, "") }])
-  }
-  if (format === "link") return Effect.succeed([])
-  return Effect.tryPromise(async () => {
-    // qrcode is CommonJS: its `default` (module.exports) is the one shape every loader agrees on.
-    const { default: QRCode } = await import("qrcode")
-    const png = await QRCode.toBuffer(qr, { type: "png", errorCorrectionLevel: "M", margin: 2, scale: 6 })
-    return [{ mimeType: "image/png", data: png.toString("base64") }]
-  }).pipe(
-    Effect.tapError((error) => Effect.logWarning("could not draw the QR code", error.cause)),
-    Effect.orElseSucceed(() => [])
-  )
-}

@@ -12,7 +12,7 @@ export const logoutSession = defineTool({
     "QR to use it again. Confirm with the user before calling this.",
   input: Schema.Struct({ sessionId: SessionId }),
   output: SessionView,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   run: ({ sessionId }) =>
     Effect.gen(function*() {
       const reported = yield* (yield* ChatKazi).logoutSession(sessionId)

@@ -164,7 +164,8 @@ describe("bring-your-own-key (no CHATKAZI_API_KEY on the server)", () => {
   })
 
   it("streams wait_for_session progress before the result", async () => {
-    gateway.on("GET", "/session/status", ok({ sessionId: "default", status: "qr_ready" }), ok({ status: "qr_ready" }))
+    // connecting, not qr_ready: a QR not yet shown would end the wait at once (it is handed to the model).
+    gateway.on("GET", "/session/status", ok({ sessionId: "default", status: "connecting" }), ok({ status: "connecting" }))
     gateway.setDefault("GET", "/session/status", ok({ sessionId: "default", status: "connected" }))
     const client = await connect(server, KEY_A)
     const progress: Array<{ at: number; progress: Progress }> = []
@@ -179,7 +180,7 @@ describe("bring-your-own-key (no CHATKAZI_API_KEY on the server)", () => {
     const polls = gateway.received("GET", "/session/status")
     expect(polls).toHaveLength(3)
     expect(progress.length).toBeGreaterThanOrEqual(1)
-    expect(progress[0]!.progress.message).toMatch(/^qr_ready after/)
+    expect(progress[0]!.progress.message).toMatch(/^connecting after/)
     // The first report reached the client while the server was still polling: streamed, not buffered.
     expect(progress[0]!.at).toBeLessThan(polls[2]!.receivedAt)
   })
@@ -284,7 +285,7 @@ describe("calls in flight", () => {
 
   it("stops a call whose client went away: no more polling of ChatKazi", async () => {
     const server = await start({})
-    gateway.setDefault("GET", "/session/status", ok({ sessionId: "default", status: "qr_ready" }))
+    gateway.setDefault("GET", "/session/status", ok({ sessionId: "default", status: "connecting" }))
     const client = await server.connect(KEY_A)
     const waiting = client.callTool({
       name: "wait_for_session",

@@ -89,11 +89,11 @@ describe("tools/list", () => {
     }
   })
 
-  it("marks reads read-only, logout destructive and sends neither read-only nor idempotent", () => {
+  it("marks reads read-only, logout destructive but idempotent, and sends neither read-only nor idempotent", () => {
     for (const name of ["list_sessions", "get_session_status", "get_session_qr", "wait_for_session"]) {
       expect(tool(name).annotations?.readOnlyHint, name).toBe(true)
     }
-    expect(tool("logout_session").annotations?.destructiveHint).toBe(true)
+    expect(tool("logout_session").annotations).toMatchObject({ destructiveHint: true, idempotentHint: true })
     for (const name of ["send_whatsapp_text", "send_whatsapp_media"]) {
       expect(tool(name).annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false })
     }
@@ -138,18 +138,17 @@ describe("every tool, with the exact request at the gateway", () => {
     expect(textOf(result)).toMatch(/qr_ready.*get_session_qr/)
   })
 
-  it("get_session_status: GET /session/status with the id URL-encoded, pairing code shown", async () => {
+  it("get_session_status: GET /session/status with the id in the query, pairing code shown", async () => {
     gateway.on("GET", "/session/status", {
-      json: { success: true, data: { sessionId: "my shop/1", status: "pairing_code_ready", pairingCode: "ABCD-1234" } }
+      json: { success: true, data: { sessionId: "my.shop_1-a", status: "pairing_code_ready", pairingCode: "ABCD-1234" } }
     })
-    const result = await succeed("get_session_status", { sessionId: "my shop/1" })
+    const result = await succeed("get_session_status", { sessionId: "my.shop_1-a" })
     const request = onlyRequest()
     expect(request.path).toBe("/api/v1/session/status")
-    expect(request.query).toStrictEqual({ sessionId: "my shop/1" })
-    expect(request.rawUrl).not.toContain("my shop/1")
+    expect(request.query).toStrictEqual({ sessionId: "my.shop_1-a" })
     expect(textOf(result)).toContain("pairing_code_ready")
     expect(textOf(result)).toContain("ABCD-1234")
-    expect(result.structuredContent).toMatchObject({ sessionId: "my shop/1", pairingCode: "ABCD-1234" })
+    expect(result.structuredContent).toMatchObject({ sessionId: "my.shop_1-a", pairingCode: "ABCD-1234" })
   })
 
   it("get_session_qr: GET /session/qr, the payload as text and a locally drawn PNG", async () => {

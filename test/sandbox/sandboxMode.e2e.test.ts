@@ -61,7 +61,7 @@ describe("chatkazi-mcp --sandbox", { timeout: 60_000 }, () => {
     const wait = tools.find((t) => t.name === "wait_for_session")!
     expect(wait.annotations?.readOnlyHint).toBe(true)
     expect((wait.inputSchema.properties as any).sessionId.description).toContain("session")
-    expect((wait.inputSchema.properties as any).timeoutSeconds).toMatchObject({ maximum: 300, default: 60 })
+    expect((wait.inputSchema.properties as any).timeoutSeconds).toMatchObject({ maximum: 300, default: 45 })
   })
 
   it("says it is the sandbox at the start of every result, failures included", async () => {
@@ -97,7 +97,7 @@ describe("chatkazi-mcp --sandbox", { timeout: 60_000 }, () => {
     expect(connected.structuredContent).toMatchObject({ state: "connected", reachedTarget: true, timedOut: false })
     // Three polls (the sandbox scans on the third status check); the last may race the result.
     expect(progress.length).toBeGreaterThanOrEqual(2)
-    expect(progress[0]).toMatchObject({ total: 60, message: expect.stringMatching(/^qr_ready after/) })
+    expect(progress[0]).toMatchObject({ total: 45, message: expect.stringMatching(/^qr_ready after/) })
     for (const [i, p] of progress.entries()) {
       expect(p.message).toMatch(/^(qr_ready|connected) after \d+(\.\d)? s$/)
       if (i > 0) expect(p.progress).toBeGreaterThan(progress[i - 1]!.progress)
@@ -128,6 +128,27 @@ describe("chatkazi-mcp --sandbox", { timeout: 60_000 }, () => {
     })
 
     expect((await call("logout_session", { sessionId: "e2e" })).text).toContain("logged_out")
+  })
+
+  it("start_session then wait_for_session: the wait hands over the QR as soon as it appears, then waits for the scan", async () => {
+    await call("start_session", { sessionId: "direct" })
+    const shown = await call("wait_for_session", { sessionId: "direct", intervalSeconds: 0.5 })
+    expect(shown.result.structuredContent).toMatchObject({ state: "qr_ready", showToUser: true, reachedTarget: false })
+    expect(shown.result.content.some((c) => c.type === "image")).toBe(true)
+    expect(shown.text).toContain("then call wait_for_session again")
+    const connected = await call("wait_for_session", { sessionId: "direct", intervalSeconds: 0.5 })
+    expect(connected.result.structuredContent).toMatchObject({ state: "connected", reachedTarget: true, showToUser: false })
+    await call("logout_session", { sessionId: "direct" })
+  })
+
+  it("start_session then get_session_qr at once: the QR call waits out the connecting delay", async () => {
+    await call("start_session", { sessionId: "via-qr" })
+    const qr = await call("get_session_qr", { sessionId: "via-qr" })
+    expect(qr.result.structuredContent).toMatchObject({ state: "qr_ready", format: "payload" })
+    expect(qr.result.content.some((c) => c.type === "image")).toBe(true)
+    const connected = await call("wait_for_session", { sessionId: "via-qr", intervalSeconds: 0.5 })
+    expect(connected.result.structuredContent).toMatchObject({ state: "connected", showToUser: false })
+    await call("logout_session", { sessionId: "via-qr" })
   })
 })
 

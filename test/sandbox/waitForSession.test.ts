@@ -3,9 +3,10 @@
  * says so, so every poll and the timeout are exact.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Effect, Fiber, Layer, TestClock } from "effect"
 import { ChatKazi } from "../../src/services/ChatKazi.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
+import { Linking } from "../../src/services/Linking.js"
 import { Progress, type ProgressReport } from "../../src/services/Progress.js"
 import { decodeInput, objectJsonSchema } from "../../src/tools/Tool.js"
 import { waitForSession } from "../../src/tools/waitForSession.js"
@@ -23,15 +24,22 @@ const startWaiting = (args: Record<string, unknown>) =>
     return { fiber, reports }
   })
 
+/** The in-memory gateway and a fresh linking memory. */
+const world = (sessions: Record<string, string>) => Effect.provide(Layer.merge(ChatKazi.layerTest(sessions), Linking.layerTest()))
+
+/** The model already has the session's QR (from get_session_qr), so waiting does not return it again. */
+const qrAlreadyShown = (sessionId: string) =>
+  Effect.flatMap(Linking, (linking) => linking.markShown(sessionId, `2@test-qr-${sessionId}\n`))
+
 const statusPolls = Effect.map(ChatKaziTest, (test) => test.calls.filter((c) => c.operation === "sessionStatus").length)
 
 describe("wait_for_session", () => {
-  it.effect("defaults to until connected, 60 s, every 2 s, and bounds its arguments", () =>
+  it.effect("defaults to until connected, 45 s, every 2 s, and bounds its arguments", () =>
     Effect.gen(function*() {
       expect(yield* decodeInput(waitForSession, { sessionId: "s" })).toEqual({
         sessionId: "s",
         until: ["connected"],
-        timeoutSeconds: 60,
+        timeoutSeconds: 45,
         intervalSeconds: 2
       })
       const refused = yield* Effect.flip(
@@ -47,7 +55,7 @@ describe("wait_for_session", () => {
   it.effect("lists its bounds and descriptions in its JSON Schema", () =>
     Effect.sync(() => {
       const { properties } = objectJsonSchema(waitForSession.input) as unknown as { properties: Record<string, any> }
-      expect(properties.timeoutSeconds).toMatchObject({ type: "number", minimum: 1, maximum: 300, default: 60 })
+      expect(properties.timeoutSeconds).toMatchObject({ type: "number", minimum: 1, maximum: 300, default: 45 })
       expect(properties.timeoutSeconds.description).toContain("How long to wait")
       expect(properties.intervalSeconds).toMatchObject({ minimum: 0.5, maximum: 60, default: 2 })
       expect(properties.until).toMatchObject({ type: "array", default: ["connected"] })
@@ -59,6 +67,7 @@ describe("wait_for_session", () => {
   it.effect("returns when the session is connected, reporting progress on every poll", () =>
     Effect.gen(function*() {
       const test = yield* ChatKaziTest
+      yield* qrAlreadyShown("s")
       const { fiber, reports } = yield* startWaiting({ sessionId: "s" })
       yield* TestClock.adjust("2 seconds")
       test.setState("s", "connected")
@@ -75,24 +84,26 @@ describe("wait_for_session", () => {
       })
       expect(text).toBe("Session \"s\" is connected after 4 s. Next: messages can be sent from this session.")
       expect(reports).toEqual([
-        { progress: 0, total: 60, message: "qr_ready after 0 s" },
-        { progress: 2, total: 60, message: "qr_ready after 2 s" },
-        { progress: 4, total: 60, message: "connected after 4 s" }
+        { progress: 0, total: 45, message: "qr_ready after 0 s" },
+        { progress: 2, total: 45, message: "qr_ready after 2 s" },
+        { progress: 4, total: 45, message: "connected after 4 s" }
       ])
       expect(yield* statusPolls).toBe(3)
-    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "qr_ready" }))))
+    }).pipe(world({ s: "qr_ready" })))
 
   it.effect("times out as a normal result that says what to do", () =>
     Effect.gen(function*() {
+      yield* qrAlreadyShown("s")
       const { fiber } = yield* startWaiting({ sessionId: "s", timeoutSeconds: 9, intervalSeconds: 2 })
       yield* TestClock.adjust("9 seconds")
       const { data, text } = yield* Fiber.join(fiber)
       expect(data).toMatchObject({ state: "qr_ready", reachedTarget: false, timedOut: true, waitedSeconds: 9, polls: 5 })
       expect(text).toContain("Stopped waiting after 9 s: session \"s\" is still qr_ready")
+      expect(text).toContain("The user has already been given its code")
       expect(text).toContain("call wait_for_session again")
       yield* TestClock.adjust("1 minute")
       expect(yield* statusPolls).toBe(5)
-    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "qr_ready" }))))
+    }).pipe(world({ s: "qr_ready" })))
 
   it.effect("stops as soon as the session is logged out", () =>
     Effect.gen(function*() {
@@ -106,7 +117,7 @@ describe("wait_for_session", () => {
       expect(text).toContain("will not reach connected by waiting")
       yield* TestClock.adjust("1 minute")
       expect(yield* statusPolls).toBe(2)
-    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "connecting" }))))
+    }).pipe(world({ s: "connecting" })))
 
   it.effect("stops on disconnected unless disconnected is what it waits for", () =>
     Effect.gen(function*() {
@@ -114,7 +125,7 @@ describe("wait_for_session", () => {
       expect((yield* Fiber.join(stopped.fiber)).data).toMatchObject({ reachedTarget: false, timedOut: false, polls: 1 })
       const awaited = yield* startWaiting({ sessionId: "s", until: ["disconnected", "logged_out"] })
       expect((yield* Fiber.join(awaited.fiber)).data).toMatchObject({ reachedTarget: true, state: "disconnected" })
-    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "disconnected" }))))
+    }).pipe(world({ s: "disconnected" })))
 
   it.effect("sends no more polls once interrupted (a cancelled call)", () =>
     Effect.gen(function*() {
@@ -124,11 +135,11 @@ describe("wait_for_session", () => {
       yield* Fiber.interrupt(fiber)
       yield* TestClock.adjust("5 minutes")
       expect(yield* statusPolls).toBe(3)
-    }).pipe(Effect.provide(ChatKazi.layerTest({ s: "qr_ready" }))))
+    }).pipe(world({ s: "connecting" })))
 
   it.effect("fails with the gateway's typed error when the session does not exist", () =>
     Effect.gen(function*() {
       const { fiber } = yield* startWaiting({ sessionId: "ghost" })
       expect(yield* Effect.flip(Fiber.join(fiber))).toMatchObject({ _tag: "NotFound" })
-    }).pipe(Effect.provide(ChatKazi.layerTest({}))))
+    }).pipe(world({})))
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Option, TestClock } from "effect"
+import { Deferred, Effect, Fiber, Logger, Option, TestClock } from "effect"
 import type { ChatKaziError } from "../../src/errors/ChatKaziError.js"
 import { decodeInput } from "../../src/tools/Tool.js"
 import { startSession } from "../../src/tools/startSession.js"
@@ -399,6 +399,32 @@ describe("ChatKazi retry policy", () => {
       expect(session.state).toBe("connected")
       expect(fake.requests).toHaveLength(3)
     }))
+
+  it.effect("each retry is logged as a warning naming the operation and what failed (never the key)", () => {
+    const logs: Array<string> = []
+    const capture = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ logLevel, message }) => void logs.push(`${logLevel.label} ${[message].flat().join(" ")}`))
+    )
+    return Effect.gen(function*() {
+      const fake = makeFakeHttp().route(
+        "GET",
+        `${API}/session/status`,
+        respond(503, { message: "busy" }),
+        respond(503, { message: "busy" }),
+        json({ data: { status: "connected" } })
+      )
+      yield* (yield* liveChatKazi(fake, { maxRetries: 2 })).sessionStatus("s1")
+      expect(logs).toEqual([
+        "WARN ChatKazi get_session_status: HTTP 503; retrying (retry 1 of 2)",
+        "WARN ChatKazi get_session_status: HTTP 503; retrying (retry 2 of 2)"
+      ])
+      const failing = makeFakeHttp().route("GET", `${API}/sessions`, respond(503))
+      yield* Effect.flip((yield* liveChatKazi(failing, { maxRetries: 1 })).listSessions)
+      expect(logs).toHaveLength(3) // the last failure is not followed by a retry, so it is not announced
+      expect(logs.join("\n")).not.toContain(API_KEY)
+    }).pipe(Effect.provide(capture))
+  })
 
   it.effect("a read that keeps failing gives up after maxRetries + 1 requests", () =>
     Effect.gen(function*() {

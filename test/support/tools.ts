@@ -8,6 +8,7 @@ import { Account } from "../../src/services/Account.js"
 import { ChatKazi, type ChatKaziApi } from "../../src/services/ChatKazi.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
 import { Confirmations, makeConfirmations } from "../../src/services/Confirmations.js"
+import { Linking, type LinkingSettings } from "../../src/services/Linking.js"
 import { MediaProbe, type MediaProbeApi } from "../../src/services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
 import { SendGuard } from "../../src/services/SendGuard.js"
@@ -38,11 +39,18 @@ export interface ToolEnv {
   readonly sessions?: Readonly<Record<string, string>>
   readonly safety?: Partial<SafetySettings>
   readonly probe?: Layer.Layer<MediaProbe>
+  readonly linking?: Partial<LinkingSettings>
 }
 
-/** The in-memory gateway (with its recorder), a fresh SendGuard, and a media probe (trusting by default). */
+/**
+ * The in-memory gateway (with its recorder), a fresh SendGuard, a media probe (trusting by default),
+ * and a fresh linking memory.
+ */
 export const toolLayer = (env: ToolEnv = {}) =>
-  layerTools({ sessions: env.sessions ?? {}, ...(env.safety ? { safety: env.safety } : {}), ...(env.probe ? { mediaProbe: env.probe } : {}) })
+  Layer.merge(
+    layerTools({ sessions: env.sessions ?? {}, ...(env.safety ? { safety: env.safety } : {}), ...(env.probe ? { mediaProbe: env.probe } : {}) }),
+    Linking.layerTest(env.linking)
+  )
 
 /** A probe that answers from a script and records the URLs it was asked about. */
 export const scriptedProbe = (check: MediaProbeApi["check"]) => {

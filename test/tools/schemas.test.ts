@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Ajv } from "ajv"
 import { getSessionQr } from "../../src/tools/getSessionQr.js"
 import { getSessionStatus } from "../../src/tools/getSessionStatus.js"
 import { listSessions } from "../../src/tools/listSessions.js"
@@ -103,7 +104,7 @@ describe("tool JSON Schemas", () => {
   it("argument limits the decoder enforces are stated to the model", () => {
     const text = (objectJsonSchema(sendWhatsappText.input) as JsonSchema).properties!
     expect(text.text).toMatchObject({ type: "string", minLength: 1, maxLength: 65_536 })
-    expect(text.sessionId).toMatchObject({ type: "string", minLength: 1, maxLength: 128 })
+    expect(text.sessionId).toMatchObject({ type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]{1,64}$" })
   })
 
   it("a tool without arguments lists an empty object schema", () => {
@@ -124,9 +125,20 @@ describe("tool JSON Schemas", () => {
     for (const tool of [listSessions, getSessionStatus, getSessionQr]) expect(tool.annotations.readOnlyHint).toBe(true)
     for (const tool of [startSession, logoutSession, sendWhatsappText, sendWhatsappMedia]) {
       expect(tool.annotations.readOnlyHint).toBe(false)
-      expect(tool.annotations.idempotentHint).toBe(false)
     }
-    expect(logoutSession.annotations.destructiveHint).toBe(true)
+    for (const tool of [startSession, sendWhatsappText, sendWhatsappMedia]) expect(tool.annotations.idempotentHint).toBe(false)
+    // Logging out twice leaves the session just as logged out as once.
+    expect(logoutSession.annotations).toMatchObject({ destructiveHint: true, idempotentHint: true })
     expect(sendWhatsappText.annotations.destructiveHint).toBe(false)
+  })
+})
+
+describe("every listed schema", () => {
+  it("compiles in one validator together with all the others (no shared placeholder $id)", () => {
+    // The SDK client compiles each tool's outputSchema; a host may compile them all in one Ajv.
+    const ajv = new Ajv({ strict: false })
+    const all = tools.flatMap((tool) => [objectJsonSchema(tool.input), objectJsonSchema(tool.output)])
+    for (const schema of all) expect(() => ajv.compile(schema)).not.toThrow()
+    expect(JSON.stringify(all)).not.toContain("/schemas/")
   })
 })

@@ -36,7 +36,9 @@ describe("send_whatsapp_text: the recipient number", () => {
       expect(problems).toHaveLength(4)
       expect(problems.join("\n")).toMatch(/^to: "07123" looks like a local/m)
       expect(problems.join("\n")).toMatch(/^text: must not be empty/m)
-      expect(problems).toContain("sessionId: must not be empty")
+      expect(problems).toContain(
+        "sessionId: must be 1 to 64 letters, digits, dots, underscores or dashes (a session id as list_sessions shows it)"
+      )
       expect(problems.join("\n")).toMatch(/^priority: is unexpected/m)
       expect(error.message.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(4)
       expect((yield* ChatKaziTest).calls).toEqual([])
@@ -208,18 +210,18 @@ describe("send_whatsapp_text over the real ChatKazi service", () => {
         `${API}/messages/text`,
         json({ success: true, data: { key: { id: "3EB0C431" }, status: "PENDING", timestamp: 1764000000 } })
       )
-      const reply = yield* callTool(sendWhatsappText, { to: "+254 712 345 678", text: "Hi", sessionId: "shop 1" }).pipe(
+      const reply = yield* callTool(sendWhatsappText, { to: "+254 712 345 678", text: "Hi", sessionId: "shop-1" }).pipe(
         Effect.provide(Layer.merge(chatKaziLayer(fake), guardLayer()))
       )
-      expect(fake.requests.map((r) => r.body)).toStrictEqual([{ sessionId: "shop 1", to: "254712345678", text: "Hi" }])
+      expect(fake.requests.map((r) => r.body)).toStrictEqual([{ sessionId: "shop-1", to: "254712345678", text: "Hi" }])
       expect(reply.data).toStrictEqual({
-        sessionId: "shop 1",
+        sessionId: "shop-1",
         to: "254712345678",
         messageId: "3EB0C431",
         status: "PENDING",
         duplicate: false,
         details: { key: { id: "3EB0C431" }, timestamp: 1764000000 }
       })
-      expect(reply.text).toBe('Sent the text message to 254712345678 from session "shop 1" (message id 3EB0C431), status PENDING.')
+      expect(reply.text).toBe('Sent the text message to 254712345678 from session "shop-1" (message id 3EB0C431), status PENDING.')
     }))
 })

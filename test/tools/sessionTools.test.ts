@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { LimitReached, NotFound, Timeout, Unauthorized } from "../../src/errors/ChatKaziError.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
+import { Linking } from "../../src/services/Linking.js"
 import { getSessionQr } from "../../src/tools/getSessionQr.js"
 import { getSessionStatus } from "../../src/tools/getSessionStatus.js"
 import { listSessions } from "../../src/tools/listSessions.js"
@@ -123,7 +124,9 @@ describe("start_session", () => {
   it.effect("a blank session id is refused without calling the gateway", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(callTool(startSession, { sessionId: "  " }))
-      expect(problemsOf(error)).toEqual(["sessionId: must not be empty"])
+      expect(problemsOf(error)).toEqual([
+        "sessionId: must be 1 to 64 letters, digits, dots, underscores or dashes (a session id as list_sessions shows it)"
+      ])
       expect((yield* ChatKaziTest).calls).toEqual([])
     }).pipe(gateway({})))
 })
@@ -211,7 +214,8 @@ describe("get_session_qr", () => {
       const reply = yield* callTool(getSessionQr, { sessionId: "shop" }).pipe(
         Effect.provide(stubChatKazi({
           sessionQr: (sessionId) => Effect.succeed({ sessionId, state: "qr_ready", qr: dataUrl, details: {} })
-        }))
+        })),
+        Effect.provide(Linking.layerTest())
       )
       expect(reply.images).toStrictEqual([{ mimeType: "image/png", data: base64 }])
       expect(reply.data.format).toBe("image")
@@ -226,7 +230,8 @@ describe("get_session_qr", () => {
       const reply = yield* callTool(getSessionQr, { sessionId: "shop" }).pipe(
         Effect.provide(stubChatKazi({
           sessionQr: (sessionId) => Effect.succeed({ sessionId, qr: link, pairingCode: "ABCD-EFGH", details: {} })
-        }))
+        })),
+        Effect.provide(Linking.layerTest())
       )
       expect(reply.images).toEqual([])
       expect(reply.data).toStrictEqual({ sessionId: "shop", qr: link, pairingCode: "ABCD-EFGH", format: "link", details: {} })
@@ -254,9 +259,11 @@ describe("get_session_qr", () => {
         `${API}/session/qr`,
         json({ success: true, data: { qrCode: "2@Xyz,abc==,def==", status: "qr_ready" } })
       )
-      const reply = yield* callTool(getSessionQr, { sessionId: "s 1" }).pipe(Effect.provide(chatKaziLayer(fake)))
-      expect(fake.requests[0]!.query.get("sessionId")).toBe("s 1")
-      expect(reply.data).toMatchObject({ sessionId: "s 1", format: "payload", qr: "2@Xyz,abc==,def==" })
+      const reply = yield* callTool(getSessionQr, { sessionId: "s.1_x" }).pipe(
+        Effect.provide([chatKaziLayer(fake), Linking.layerTest()])
+      )
+      expect(fake.requests[0]!.query.get("sessionId")).toBe("s.1_x")
+      expect(reply.data).toMatchObject({ sessionId: "s.1_x", format: "payload", qr: "2@Xyz,abc==,def==" })
       expect([...Buffer.from(reply.images![0]!.data, "base64").subarray(0, 8)]).toEqual(PNG_SIGNATURE)
     }))
 })
