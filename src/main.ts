@@ -12,10 +12,12 @@ import { type Command, helpText, parseCommand } from "./cli.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
 import { StderrLogger } from "./server/logging.js"
+import { AccountFromConfig, stdioReceiving } from "./server/receiving.js"
 import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
+import { StateStore } from "./services/StateStore.js"
 import { tools } from "./tools/registry.js"
 
 const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
@@ -26,6 +28,10 @@ const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
 )
 
 const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
+
+const Receiving = Layer.mergeAll(stdioReceiving(), AccountFromConfig.pipe(Layer.provide(ChatKaziConfig.layer))).pipe(
+  Layer.provide(StateStore.layerMemory)
+)
 
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
@@ -43,10 +49,10 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       )
     case "SandboxServer":
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
-        Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
+        Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings, webhookUrl: command.webhookUrl }))
       )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })
+      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards, Receiving) })
   }
 }
 

@@ -226,3 +226,13 @@ export type ChatKaziError =
   | DeliveryUncertain
   | EmptyMedia
   | MediaUnreachable
+  | InboxUnavailable
+
+export class InboxUnavailable extends Schema.TaggedError<InboxUnavailable>()("InboxUnavailable", {
+  reason: Schema.String
+}) {
+  get guidance() {
+    return `The store of incoming messages could not be reached (${this.reason}), so no messages could be read. ` +
+      "Try again in a moment; if it keeps failing, tell the user (with CHATKAZI_REDIS_URL set, Redis may be down)."
+  }
+}

@@ -3,7 +3,7 @@
  * Each method is one endpoint's rule; a refusal carries the HTTP status the real gateway uses.
  * Nothing here speaks HTTP: `SimulatorApp` serves it.
  */
-import { Clock, Context, Data, Effect, Either, Layer, Ref } from "effect"
+import { Clock, Context, Data, Effect, Either, Layer, Ref, type Scope } from "effect"
 import type { MediaType } from "../services/ChatKazi.js"
 import { guessMimetype, isEmptyMediaUrl } from "./MediaRules.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
@@ -72,6 +72,14 @@ export interface SimulatorApi {
   readonly disconnect: (sessionId: string) => Effect.Effect<SessionInfo, Refusal>
   /** Sandbox only: every message accepted so far, oldest first. */
   readonly messages: Effect.Effect<ReadonlyArray<AcceptedMessage>>
+  /** Sandbox only: an incoming message arrives, as ChatKazi would post it to the webhook (any JSON). */
+  readonly inject: (payload: unknown) => Effect.Effect<void>
+  /** Sandbox only: every incoming payload so far, oldest first. */
+  readonly inbound: Effect.Effect<ReadonlyArray<unknown>>
+  /** Calls `listener` with each incoming payload from now on, until the scope closes. */
+  readonly watchInbound: (listener: (payload: unknown) => void) => Effect.Effect<void, never, Scope.Scope>
+  /** Calls `listener` with each message accepted from now on, until the scope closes. */
+  readonly watchSent: (listener: (message: AcceptedMessage) => void) => Effect.Effect<void, never, Scope.Scope>
 }
 
 export class Simulator extends Context.Tag("chatkazi-mcp/Simulator")<Simulator, SimulatorApi>() {
@@ -99,6 +107,21 @@ export function makeSimulator(settings: SandboxSettings): Effect.Effect<Simulato
       messages: []
     }),
     (ref) => {
+      const inbound: Array<unknown> = []
+      const inboundListeners = new Set<(payload: unknown) => void>()
+      const sentListeners = new Set<(message: AcceptedMessage) => void>()
+      const watch = <A>(listeners: Set<(value: A) => void>, listener: (value: A) => void) =>
+        Effect.acquireRelease(
+          Effect.sync(() => void listeners.add(listener)),
+          () => Effect.sync(() => void listeners.delete(listener))
+        )
+      /** Tells the watchers of sends about the message a receipt is for. */
+      const announce = (receipt: Receipt) =>
+        Effect.map(Ref.get(ref), (state) => {
+          const message = state.messages.find((m) => m.messageId === receipt.messageId)
+          if (message !== undefined) sentListeners.forEach((listener) => listener(message))
+        })
+
       /** Runs one rule against the state as of now; the rule sees every session caught up first. */
       const transact = <A>(
         rule: (state: SimulatorState, now: number) => Either.Either<readonly [A, SimulatorState], Refusal>
@@ -214,7 +237,8 @@ export function makeSimulator(settings: SandboxSettings): Effect.Effect<Simulato
           }),
 
         sendText: (message) =>
-          accept(message.sessionId, message.to, (messageId, acceptedAt) => ({ messageId, acceptedAt, kind: "text", ...message })),
+          accept(message.sessionId, message.to, (messageId, acceptedAt) => ({ messageId, acceptedAt, kind: "text", ...message }))
+            .pipe(Effect.tap(announce)),
 
         sendMedia: (message) =>
           accept(
@@ -260,7 +284,16 @@ export function makeSimulator(settings: SandboxSettings): Effect.Effect<Simulato
             return Either.right([info(dropped), dropped] as const)
           }),
 
-        messages: Effect.map(Ref.get(ref), (state) => state.messages)
+        messages: Effect.map(Ref.get(ref), (state) => state.messages),
+
+        inject: (payload) =>
+          Effect.sync(() => {
+            inbound.push(payload)
+            inboundListeners.forEach((listener) => listener(payload))
+          }),
+        inbound: Effect.sync(() => [...inbound]),
+        watchInbound: (listener) => watch(inboundListeners, listener),
+        watchSent: (listener) => watch(sentListeners, listener)
       })
     }
   )

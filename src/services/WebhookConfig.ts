@@ -109,6 +109,8 @@ export type WebhookOrigin =
   | { readonly _tag: "Public"; readonly origin: string }
   /** The stdio-mode listener, on this machine only unless the user exposes it. */
   | { readonly _tag: "Listener"; readonly origin: string }
+  /** The sandbox: simulated contacts' replies go straight into the Inbox, no webhook involved. */
+  | { readonly _tag: "Sandbox" }
 
 export class WebhookAddress extends Context.Reference<WebhookAddress>()("chatkazi-mcp/WebhookAddress", {
   defaultValue: (): WebhookOrigin => ({ _tag: "None" })
