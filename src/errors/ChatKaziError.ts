@@ -126,8 +126,8 @@ export class ReadOnlyMode extends Schema.TaggedError<ReadOnlyMode>()("ReadOnlyMo
 }) {
   get guidance() {
     return `Refused, nothing was sent: ${this.tool} changes things, and this server runs with ` +
-      "CHATKAZI_READ_ONLY=true, which allows only list_sessions, get_session_status, get_session_qr and " +
-      "wait_for_session. Tell the user; they can turn read-only mode off in their MCP host config."
+      "CHATKAZI_READ_ONLY=true, which allows only the tools that change nothing (listing and reading sessions " +
+      "and incoming messages, and waiting). Tell the user; they can turn read-only mode off in their MCP host config."
   }
 }
 

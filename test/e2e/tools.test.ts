@@ -13,11 +13,14 @@ import { type RecordedRequest, ScriptedGateway } from "../support/ScriptedGatewa
 const TOOL_NAMES = [
   "get_session_qr",
   "get_session_status",
+  "get_webhook_url",
+  "list_messages",
   "list_sessions",
   "logout_session",
   "send_whatsapp_media",
   "send_whatsapp_text",
   "start_session",
+  "wait_for_message",
   "wait_for_session"
 ]
 

@@ -51,6 +51,9 @@ describe("chatkazi-mcp --sandbox", { timeout: 60_000 }, () => {
       "logout_session",
       "send_whatsapp_text",
       "send_whatsapp_media",
+      "get_webhook_url",
+      "list_messages",
+      "wait_for_message",
       "sandbox_messages"
     ])
     for (const tool of tools) {
