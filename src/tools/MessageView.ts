@@ -60,7 +60,8 @@ export const describeMessage = (message: IncomingMessage): string => {
     `id ${message.id}`
   ].join(" · ")
   const lines = [head]
-  if (message.time !== message.receivedAt) lines.push(`  written: ${message.time}`)
+  // Worth saying only when delivery was late (a gateway retry, a phone that was offline).
+  if (Math.abs(Date.parse(message.time) - Date.parse(message.receivedAt)) >= 60_000) lines.push(`  written: ${message.time}`)
   if (message.senderName !== undefined) lines.push(`  sender's name: ${quotedLine(message.senderName)}`)
   if (message.text !== undefined) {
     lines.push(`  ${message.type === "text" ? "text" : message.type === "reaction" ? "reaction" : "caption"}: ${quoted(message.text)}`)

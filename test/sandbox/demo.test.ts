@@ -34,6 +34,8 @@ describe("npm run demo", () => {
         "QR payload: 2@chatkazi-sandbox",
         "Session \"demo\" is connected after",
         "Sent the text message to 254712345678 from session \"demo\"",
+        "A message arrived after",
+        "⟦sender-text⟧Thanks, I got your message",
         "Sent the document to 254712345678 from session \"demo\"",
         "Refused, as it should be",
         "The sandbox received 2 message(s); none was delivered to WhatsApp",
