@@ -63,7 +63,9 @@ ${
       ["CHATKAZI_API_KEY", "Your ChatKazi API key (required)."],
       ["CHATKAZI_BASE_URL", "Default https://api.chatkazi.app/api/v1."],
       ["CHATKAZI_READ_ONLY", "true: only the tools that change nothing."],
-      ["CHATKAZI_ALLOWED_RECIPIENTS", "Numbers or prefixes (2547*) that may receive messages."]
+      ["CHATKAZI_ALLOWED_RECIPIENTS", "Numbers or prefixes (2547*) that may receive messages."],
+      ["CHATKAZI_SECRET", "Long random value; needed to receive messages (webhook ids derive from it)."],
+      ["CHATKAZI_WEBHOOK_PORT", "Listen for ChatKazi's webhook on 127.0.0.1:PORT (expose it with a tunnel)."]
     ])
   }
 
