@@ -83,6 +83,10 @@ const readBody = (request: NodeRequest, limit: number): Promise<Buffer> =>
     request.on("data", onData)
     request.once("end", done)
     request.once("error", reject)
+    // A sender that went away mid-body: nothing half-read is stored.
+    request.once("close", () => {
+      if (!request.complete && size <= limit) reject(new Error("the request was aborted"))
+    })
   })
 
 const send = (response: ServerResponse, answer: WebhookResponse, close = false) => {

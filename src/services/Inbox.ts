@@ -91,8 +91,12 @@ export const makeInbox = (store: StateStore["Type"], retention: InboxRetention):
           const json = encode(message)
           const fresh = yield* store.claim(seenKey(accountId, message), "1", retention.retentionMs)
           if (!fresh) return { ...count, duplicates: count.duplicates + 1 }
-          yield* store.push(listKey(accountId), json, retention.maxPerAccount, retention.retentionMs)
-          yield* store.publish(channel(accountId), json)
+          // Not kept: forget the claim, so the gateway's retry (after our 503) is not taken for a duplicate.
+          yield* store.push(listKey(accountId), json, retention.maxPerAccount, retention.retentionMs).pipe(
+            Effect.tapError(() => Effect.ignore(store.delete(seenKey(accountId, message))))
+          )
+          // A failed publish only delays waiters (the message is kept), so it does not fail the delivery.
+          yield* Effect.ignore(store.publish(channel(accountId), json))
           return { ...count, stored: count.stored + 1 }
         })),
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import type { IncomingMessage } from "../../src/services/IncomingMessage.js"
 import { makeInbox } from "../../src/services/Inbox.js"
-import { makeMemoryStore } from "../../src/services/StateStore.js"
+import { makeMemoryStore, StoreUnavailable } from "../../src/services/StateStore.js"
 
 const at = (second: number) => new Date(Date.UTC(2026, 10, 25, 23, 0, second)).toISOString()
 
@@ -101,5 +101,21 @@ describe("Inbox", () => {
       yield* inbox.receive("acct", [message("a")])
       yield* inbox.receive("acct", [message("b")])
       expect((yield* Fiber.join(waiter)).id).toBe("b")
+    }))
+
+  it.effect("forgets a message it could not keep, so the gateway's retry stores it", () =>
+    Effect.gen(function*() {
+      const store = makeMemoryStore()
+      let down = true
+      const flaky = {
+        ...store,
+        push: (...args: Parameters<typeof store.push>) =>
+          down ? Effect.fail(new StoreUnavailable({ reason: "connection refused" })) : store.push(...args)
+      }
+      const inbox = makeInbox(flaky, { maxPerAccount: 10, retentionMs: 60_000 })
+      const failed = yield* Effect.flip(inbox.receive("acct", [message("a")]))
+      expect(failed.reason).toBe("connection refused")
+      down = false
+      expect(yield* inbox.receive("acct", [message("a")])).toEqual({ stored: 1, duplicates: 0 })
     }))
 })
