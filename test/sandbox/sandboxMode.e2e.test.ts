@@ -140,7 +140,7 @@ describe("chatkazi-mcp without --sandbox", { timeout: 60_000 }, () => {
     try {
       const { tools } = await client.listTools()
       expect(tools.map((t) => t.name)).not.toContain("sandbox_messages")
-      expect(tools).toHaveLength(8)
+      expect(tools).toHaveLength(11)
     } finally {
       await client.close()
     }
