@@ -184,6 +184,10 @@ const FLAT_MEDIA_TYPES: ReadonlyArray<string> = ["image", "video", "audio", "doc
 
 const senderOf = (obj: Json) => pick(obj, "from", "sender", "phone", "number", "remoteJid", "author", "chatId")
 
+const hasContent = (obj: Json) =>
+  str(obj.text) !== undefined || isObject(obj.text) || str(obj.body) !== undefined || str(obj.message) !== undefined ||
+  str(obj.caption) !== undefined || str(obj.content) !== undefined || (isObject(obj.message) && contentOf(obj.message) !== undefined)
+
 const isFlat = (obj: Json) => senderOf(obj) !== undefined || (isObject(obj.from) && senderOf(obj.from) !== undefined)
 
 const fromFlat = (obj: Json, ctx: Context, rawText: string): IncomingMessage => {
@@ -245,8 +249,14 @@ const unrecognised = (value: unknown, ctx: Context, rawText: string): IncomingMe
     ...truncate(rawText)
   })
 
+/** Keys whose values are credentials: some gateways put their API key in the webhook body. */
+const SECRET_KEY = /api[-_]?key|token|secret|password|authorization/i
+
+const toJson = (value: unknown) =>
+  JSON.stringify(value, (key, inner) => (key !== "" && SECRET_KEY.test(key) ? "[redacted]" : inner)) ?? String(value)
+
 const decodeValue = (value: unknown, ctx: Context, depth: number): ReadonlyArray<IncomingMessage> => {
-  const rawText = JSON.stringify(value) ?? String(value)
+  const rawText = toJson(value)
   if (depth > 8) return [unrecognised(value, ctx, rawText)]
   if (Array.isArray(value)) return value.flatMap((item) => decodeValue(item, ctx, depth + 1))
   if (!isObject(value)) return [unrecognised(value, ctx, rawText)]
@@ -257,8 +267,10 @@ const decodeValue = (value: unknown, ctx: Context, depth: number): ReadonlyArray
     : ctx
   const withEvent = inner.event === undefined && str(value.event) !== undefined ? { ...inner, event: str(value.event) } : inner
 
-  if (isFlat(value)) return [fromFlat(value, withEvent, rawText)]
+  // A message's own content at the top makes it a flat message, whatever else it carries.
+  if (isFlat(value) && hasContent(value)) return [fromFlat(value, withEvent, rawText)]
   // Envelopes: { data }, { event, data }, { messages: [...] }, { data: { messages: [...] } }, { message: { key… } }.
+  // An envelope's own `sender` (some gateways name the account's number there) is not the message's.
   for (const field of ["data", "messages", "payload", "body"] as const) {
     const nested = value[field]
     if (Array.isArray(nested) || isObject(nested)) return decodeValue(nested, withEvent, depth + 1)
@@ -266,9 +278,14 @@ const decodeValue = (value: unknown, ctx: Context, depth: number): ReadonlyArray
   if (isObject(value.message) && (isBaileys(value.message) || isFlat(value.message))) {
     return decodeValue(value.message, withEvent, depth + 1)
   }
+  if (isFlat(value)) return [fromFlat(value, withEvent, rawText)]
   return [unrecognised(value, withEvent, rawText)]
 }
 
 /** Every message in a webhook body (already parsed from JSON). */
-export const decodeWebhookPayload = (body: unknown, receivedAt: Date): ReadonlyArray<IncomingMessage> =>
-  decodeValue(body, { receivedAt: receivedAt.toISOString() }, 0)
+export const decodeWebhookPayload = (body: unknown, receivedAt: Date): ReadonlyArray<IncomingMessage> => {
+  const ctx = { receivedAt: receivedAt.toISOString() }
+  const messages = decodeValue(body, ctx, 0)
+  // An envelope around nothing (`{ event, data: [] }`) is still an event worth keeping.
+  return messages.length > 0 ? messages : [unrecognised(body, ctx, toJson(body))]
+}

@@ -170,4 +170,26 @@ describe("decodeWebhookPayload", () => {
     expect(message!.id).toMatch(/^h-[A-Za-z0-9_-]+$/)
     expect(message!.from).toBeUndefined()
   })
+
+  it("reads the message inside an envelope whose own sender is the account, not the message's sender", () => {
+    expect(one("envelope-with-sender")).toMatchObject({
+      id: "EVO0001",
+      sessionId: "shop",
+      from: "254712345678",
+      senderName: "Amina",
+      text: "The envelope's sender is the account, not me"
+    })
+  })
+
+  it("never keeps a credential the gateway put in a payload it cannot read", () => {
+    const [unknown] = decodeWebhookPayload({ event: "x", apikey: "GATEWAY-KEY", nested: { token: "T", ok: 1 } }, receivedAt)
+    expect(unknown!.raw).not.toContain("GATEWAY-KEY")
+    expect(JSON.parse(unknown!.raw!)).toEqual({ event: "x", apikey: "[redacted]", nested: { token: "[redacted]", ok: 1 } })
+  })
+
+  it("keeps an envelope around nothing as an unrecognised event, its key redacted", () => {
+    const event = one("unknown-with-key")
+    expect(event).toMatchObject({ type: "unrecognised", event: "connection.update" })
+    expect(event.raw).not.toContain("GATEWAY-KEY")
+  })
 })
