@@ -52,7 +52,11 @@ export interface InboxApi {
     filter: MessageFilter,
     limit: number
   ) => Effect.Effect<ReadonlyArray<IncomingMessage>, StoreUnavailable>
-  /** The first matching message to arrive from now on (on any replica); waits until one does. */
+  /**
+   * The first matching message to arrive from now on (on any replica); waits until one does. With
+   * `filter.since`, the oldest match already received since then counts too, so a reply that came in
+   * between a send and the wait is not missed.
+   */
   readonly next: (accountId: string, filter: MessageFilter) => Effect.Effect<IncomingMessage, StoreUnavailable>
   /** Calls `listener` with every message the account receives from now on, until the scope closes. */
   readonly watch: (
@@ -114,6 +118,12 @@ export const makeInbox = (store: StateStore["Type"], retention: InboxRetention):
           yield* watch(accountId, (message) => {
             if (wanted(message)) Deferred.unsafeDone(first, Effect.succeed(message))
           })
+          // Looked up after subscribing: a message arriving in between is then heard or found, never missed.
+          if (filter.since !== undefined) {
+            const earlier = yield* store.recent(listKey(accountId), retention.maxPerAccount)
+            const oldest = earlier.flatMap(parse).filter(wanted).at(-1)
+            if (oldest !== undefined) yield* Deferred.succeed(first, oldest)
+          }
           return yield* Deferred.await(first)
         })
       ),

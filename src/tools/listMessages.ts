@@ -17,7 +17,7 @@ export const MessageFilters = {
   )
 }
 
-const Since = Schema.Union(
+export const Since = Schema.Union(
   Schema.Number.pipe(
     Schema.filter((n) => n >= 0 || "must be a number of seconds ago (0 or more)", { jsonSchema: { minimum: 0 } })
   ),

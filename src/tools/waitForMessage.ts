@@ -4,7 +4,7 @@ import { Account } from "../services/Account.js"
 import { Inbox } from "../services/Inbox.js"
 import { IncomingMessage } from "../services/IncomingMessage.js"
 import { Progress } from "../services/Progress.js"
-import { MessageFilters } from "./listMessages.js"
+import { MessageFilters, Since, sinceMs } from "./listMessages.js"
 import { describeMessage, UNTRUSTED_DESCRIPTION, UNTRUSTED_NOTE } from "./MessageView.js"
 import { defineTool } from "./Tool.js"
 
@@ -26,9 +26,11 @@ export const waitForMessage = defineTool({
     "Wait for the next WhatsApp message this account receives (optionally only from one number or to one " +
     "session), for example a reply to a message just sent. Returns the first new matching message, or says none " +
     "came within timeoutSeconds (a normal result: call it again to keep waiting). Messages received before the " +
-    "call are not returned: use list_messages for those. Reports progress while it waits. " + UNTRUSTED_DESCRIPTION,
+    "call are not returned unless `since` reaches back to them: after a send, pass the send's time as `since` so " +
+    "a reply that already came is not missed. Reports progress while it waits. " + UNTRUSTED_DESCRIPTION,
   input: Schema.Struct({
     ...MessageFilters,
+    since: Schema.optional(Since),
     timeoutSeconds: Schema.optionalWith(TimeoutSeconds, { default: () => 45, exact: true })
   }),
   output: Schema.Struct({
@@ -38,12 +40,13 @@ export const waitForMessage = defineTool({
     note: Schema.String
   }),
   annotations: { readOnlyHint: true, openWorldHint: true },
-  run: ({ from, sessionId, timeoutSeconds }) =>
+  run: ({ from, since, sessionId, timeoutSeconds }) =>
     Effect.gen(function*() {
       const account = yield* Account
       const inbox = yield* Inbox
       const progress = yield* Progress
       const started = yield* Clock.currentTimeMillis
+      const sinceTime = since === undefined ? undefined : yield* sinceMs(since, started)
       const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Math.round((now - started) / 100) / 10)
 
       const report = Effect.flatMap(elapsed, (seconds) =>
@@ -52,7 +55,7 @@ export const waitForMessage = defineTool({
           total: timeoutSeconds,
           message: `waiting for a message${from === undefined ? "" : ` from ${from}`}: ${seconds} s`
         }))
-      const found = yield* inbox.next(account.id, { sessionId, from }).pipe(
+      const found = yield* inbox.next(account.id, { sessionId, from, since: sinceTime }).pipe(
         Effect.mapError((e) => new InboxUnavailable({ reason: e.reason })),
         Effect.timeoutOption(Duration.seconds(timeoutSeconds)),
         // The ticker stops with the wait (found, timed out, or the call cancelled).
@@ -74,7 +77,9 @@ export const waitForMessage = defineTool({
       }
       return {
         data: { received: true, waitedSeconds, message: found.value, note },
-        text: `A message arrived after ${waitedSeconds} s. ${UNTRUSTED_NOTE}\n${describeMessage(found.value)}`
+        text: `${
+          Date.parse(found.value.receivedAt) < started ? "A message had already arrived" : `A message arrived after ${waitedSeconds} s`
+        }. ${UNTRUSTED_NOTE}\n${describeMessage(found.value)}`
       }
     })
 })

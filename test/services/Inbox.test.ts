@@ -118,4 +118,15 @@ describe("Inbox", () => {
       down = false
       expect(yield* inbox.receive("acct", [message("a")])).toEqual({ stored: 1, duplicates: 0 })
     }))
+
+  it.effect("with `since`, a waiter is answered at once by the oldest match that already came", () =>
+    Effect.gen(function*() {
+      const inbox = fresh()
+      yield* inbox.receive("acct", [
+        message("before-send", { receivedAt: at(1) }),
+        message("first-reply", { receivedAt: at(3) }),
+        message("second-reply", { receivedAt: at(4) })
+      ])
+      expect((yield* inbox.next("acct", { since: Date.parse(at(2)) })).id).toBe("first-reply")
+    }))
 })

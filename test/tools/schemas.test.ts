@@ -42,7 +42,7 @@ const cases: ReadonlyArray<Case> = [
   },
   { tool: getWebhookUrl, required: [], properties: [] },
   { tool: listMessages, required: [], properties: ["sessionId", "from", "since", "limit", "includeOwn"] },
-  { tool: waitForMessage, required: [], properties: ["sessionId", "from", "timeoutSeconds"] }
+  { tool: waitForMessage, required: [], properties: ["sessionId", "from", "since", "timeoutSeconds"] }
 ].map((c) => ({ ...c, name: c.tool.name }))
 
 const keysDeep = (value: unknown): Array<string> =>
