@@ -12,6 +12,7 @@ import { type Command, helpText, parseCommand } from "./cli.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
 import { StderrLogger } from "./server/logging.js"
+import { messagesResource } from "./server/messagesResource.js"
 import { AccountFromConfig, stdioReceiving } from "./server/receiving.js"
 import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
@@ -52,7 +53,13 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
         Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings, webhookUrl: command.webhookUrl }))
       )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards, Receiving) })
+      return serveStdio({
+        name,
+        version,
+        tools,
+        layer: Layer.mergeAll(Gateway, Guards, Receiving),
+        resources: (runtime, server) => [messagesResource(runtime, (uri) => server.sendResourceUpdated({ uri }))]
+      })
   }
 }
 

@@ -13,6 +13,7 @@ import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/t
 import { Cause, Effect, Exit, Option, type Runtime } from "effect"
 import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
+import { installResources, type ResourceProvider } from "./resourceProviders.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
 
 export interface McpServerOptions<R> {
@@ -26,6 +27,8 @@ export interface McpServerOptions<R> {
   readonly notice?: string | undefined
   /** Where the SDK's own transport errors are reported. */
   readonly onError?: (error: Error) => void
+  /** Resources (chatkazi://messages…), given the server so they can send notifications. */
+  readonly resources?: ((server: Server) => ReadonlyArray<ResourceProvider>) | undefined
 }
 
 export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
@@ -39,6 +42,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
     }
   )
   if (options.onError) server.onerror = options.onError
+  if (options.resources) installResources(server, options.resources(server))
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {

@@ -4,6 +4,7 @@
  */
 import { Effect, Layer } from "effect"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
+import { messagesResource } from "./messagesResource.js"
 import { serveStdio } from "./stdio.js"
 import type { AnyTool } from "../tools/Tool.js"
 import { SandboxConfig, type SandboxSettings } from "../sandbox/SandboxConfig.js"
@@ -45,6 +46,7 @@ export const serveSandbox = <R>(options: SandboxModeOptions<R>): Effect.Effect<v
         options.guards
       ),
       notice: SANDBOX_NOTICE,
-      instructions: INSTRUCTIONS
+      instructions: INSTRUCTIONS,
+      resources: (runtime, server) => [messagesResource(runtime, (uri) => server.sendResourceUpdated({ uri }))]
     })
   )

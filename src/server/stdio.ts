@@ -3,6 +3,7 @@
  * runs each call as an Effect in a runtime built from the Layer graph. Every failure becomes an
  * `isError` result with guidance; nothing but JSON-RPC is written to stdout.
  */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { Context, Deferred, Effect, Either, Exit, Layer, Option, Runtime } from "effect"
 import type { Readable, Writable } from "node:stream"
@@ -12,6 +13,7 @@ import type { AnyTool } from "../tools/Tool.js"
 import { makeCalls } from "./calls.js"
 import { makeDispatch } from "./dispatch.js"
 import { makeMcpServer } from "./mcpServer.js"
+import type { ResourceProvider } from "./resourceProviders.js"
 
 export interface StdioOptions<R> {
   readonly name: string
@@ -25,6 +27,8 @@ export interface StdioOptions<R> {
   readonly instructions?: string
   /** Put before every result's text, e.g. to say this is the sandbox. */
   readonly notice?: string
+  /** Resources to offer, built on the services' runtime (not offered when the services failed to build). */
+  readonly resources?: (runtime: Runtime.Runtime<R>, server: Server) => ReadonlyArray<ResourceProvider>
   /** How long calls still running at shutdown may take to answer. */
   readonly shutdownGraceMs?: number
   readonly stdin?: Readable
@@ -60,7 +64,10 @@ export const serveStdio = <R>(options: StdioOptions<R>): Effect.Effect<void> =>
         runtime,
         calls,
         notice: options.notice,
-        onError: (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message))
+        onError: (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message)),
+        resources: Either.isRight(services) && options.resources !== undefined
+          ? (server) => options.resources!(runtime, server)
+          : undefined
       })
 
       const closed = yield* Deferred.make<void>()

@@ -3,7 +3,12 @@
  * POST to its webhook listener, and the MCP SDK client reading what arrived. Includes a hostile
  * sender whose text tries to break out of its delimiters.
  */
-import { CallToolResultSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js"
+import {
+  CallToolResultSchema,
+  type CallToolResult,
+  ResourceUpdatedNotificationSchema,
+  type Tool
+} from "@modelcontextprotocol/sdk/types.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { McpHarness, outputSchemaProblems, SECRET_API_KEY, textOf } from "../support/McpHarness.js"
 
@@ -137,6 +142,18 @@ describe("receiving in stdio live mode", () => {
     expect(outsideDelimiters(text)).not.toMatch(/ignore previous|SYSTEM:|447700900123/)
     // The delimiters themselves stay balanced: every opening has its closing.
     expect(text.split("⟦sender-text⟧").length).toBe(text.split("⟦/sender-text⟧").length)
+  })
+
+  it("tells a subscriber of chatkazi://messages when a message arrives over stdio", async () => {
+    const updates: Array<string> = []
+    server.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri))
+    expect(server.client.getServerCapabilities()?.resources).toMatchObject({ subscribe: true })
+    await server.client.subscribeResource({ uri: "chatkazi://messages" })
+    expect((await post({ from: "254712345678", text: "subscribed", id: "e2e-sub" })).status).toBe(200)
+    await expect.poll(() => updates, { timeout: 5_000 }).toEqual(["chatkazi://messages"])
+    const read = await server.client.readResource({ uri: "chatkazi://messages" })
+    expect((read.contents[0] as { text: string }).text).toContain("⟦sender-text⟧subscribed⟦/sender-text⟧")
+    await server.client.unsubscribeResource({ uri: "chatkazi://messages" })
   })
 
   it("never shows the API key or the webhook secret", () => {

@@ -12,7 +12,8 @@ import { Account } from "../../src/services/Account.js"
 import type { IncomingMessage } from "../../src/services/IncomingMessage.js"
 import { Inbox } from "../../src/services/Inbox.js"
 import { StateStore } from "../../src/services/StateStore.js"
-import { installResources, MESSAGES_URI, messagesResource } from "../../src/server/messagesResource.js"
+import { MESSAGES_URI, messagesResource } from "../../src/server/messagesResource.js"
+import { installResources } from "../../src/server/resourceProviders.js"
 
 const account = Account.fromKey("resource-test-key")
 
