@@ -149,7 +149,16 @@ try {
     text: "Hello from the chatkazi-mcp sandbox!"
   }))))
 
-  heading(7, "send_whatsapp_media: a PDF document")
+  heading(7, `wait_for_message from ${RECIPIENT}: the contact answers a few seconds later`)
+  const reply = await call(
+    "wait_for_message",
+    { from: RECIPIENT, timeoutSeconds: 30 },
+    { onprogress: ({ progress, message }) => say(`   ... progress ${progress.toFixed(1)} s: ${message ?? ""}`), timeout: 60_000 }
+  )
+  say(indent(textOf(reply)))
+  if (reply.structuredContent?.received !== true) throw new Error("no reply arrived")
+
+  heading(8, "send_whatsapp_media: a PDF document")
   say(indent(textOf(await call("send_whatsapp_media", {
     sessionId: SESSION,
     to: RECIPIENT,
@@ -159,7 +168,7 @@ try {
     caption: "Our price list"
   }))))
 
-  heading(8, "send_whatsapp_media with an empty file (sandbox rule: the link's path contains \"empty\")")
+  heading(9, "send_whatsapp_media with an empty file (sandbox rule: the link's path contains \"empty\")")
   const empty = await call("send_whatsapp_media", {
     sessionId: SESSION,
     to: RECIPIENT,
@@ -167,10 +176,10 @@ try {
   }, { expectError: true })
   say(indent(`${empty.isError ? "Refused, as it should be" : "Unexpectedly accepted"}: ${textOf(empty)}`))
 
-  heading(9, "sandbox_messages: what the sandbox received")
+  heading(10, "sandbox_messages: what the sandbox received")
   say(indent(textOf(await call("sandbox_messages", { sessionId: SESSION }))))
 
-  heading(10, `logout_session { sessionId: "${SESSION}" }`)
+  heading(11, `logout_session { sessionId: "${SESSION}" }`)
   say(indent(textOf(await call("logout_session", { sessionId: SESSION }))))
 
   await client.close()

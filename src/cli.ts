@@ -13,7 +13,13 @@ export type Command =
   /** The MCP server over Streamable HTTP, for remote hosts; `port` undefined means `PORT`, else 8080. */
   | { readonly _tag: "ServeHttp"; readonly port: number | undefined; readonly host: string }
   /** The simulator alone, as an HTTP server on 127.0.0.1. */
-  | { readonly _tag: "SandboxServer"; readonly port: number; readonly settings: Partial<SandboxSettings> }
+  | {
+    readonly _tag: "SandboxServer"
+    readonly port: number
+    readonly settings: Partial<SandboxSettings>
+    /** Where incoming messages are POSTed, as ChatKazi posts them to the dashboard's webhook URL. */
+    readonly webhookUrl?: string
+  }
   | { readonly _tag: "Help" }
   | { readonly _tag: "Version" }
   | { readonly _tag: "Invalid"; readonly problem: string }
@@ -49,7 +55,9 @@ ${
       ["--max-sessions N", "Plan limit: sessions in use at once (default 2); one more is HTTP 402."],
       ["--scan-after SECONDS", "The QR counts as scanned this long after it is first fetched (default 5;\n\"never\": only by status checks or POST /sandbox/scan)."],
       ["--scan-after-polls N", "...or on the Nth status check after it was fetched (default 3; \"never\")."],
-      ["--api-key KEY", "sandbox only: the one x-api-key accepted (default: any non-empty key)."]
+      ["--reply-after SECONDS", "A contact answers a text this long after it is sent (default 3; \"never\")."],
+      ["--api-key KEY", "sandbox only: the one x-api-key accepted (default: any non-empty key)."],
+      ["--webhook-url URL", "sandbox only: POST incoming messages (replies, POST /sandbox/inbound) there,\nlike ChatKazi's webhook."]
     ])
   }
 
@@ -59,7 +67,9 @@ ${
       ["CHATKAZI_API_KEY", "Your ChatKazi API key (required)."],
       ["CHATKAZI_BASE_URL", "Default https://api.chatkazi.app/api/v1."],
       ["CHATKAZI_READ_ONLY", "true: only the tools that change nothing."],
-      ["CHATKAZI_ALLOWED_RECIPIENTS", "Numbers or prefixes (2547*) that may receive messages."]
+      ["CHATKAZI_ALLOWED_RECIPIENTS", "Numbers or prefixes (2547*) that may receive messages."],
+      ["CHATKAZI_SECRET", "Long random value; needed to receive messages (webhook ids derive from it)."],
+      ["CHATKAZI_WEBHOOK_PORT", "Listen for ChatKazi's webhook on 127.0.0.1:PORT (expose it with a tunnel)."]
     ])
   }
 
@@ -98,13 +108,16 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   if (subcommand !== undefined && subcommand !== "sandbox") return invalid(`unknown command "${subcommand}"`)
   if (subcommand === "sandbox" && values.sandbox) return invalid("use either \"sandbox\" or \"--sandbox\", not both")
 
-  const sandboxFlags = ["max-sessions", "scan-after", "scan-after-polls", "api-key", "port"] as const
+  const sandboxFlags = ["max-sessions", "scan-after", "scan-after-polls", "reply-after", "api-key", "webhook-url", "port"] as const
   if (subcommand === undefined && !values.sandbox) {
     const stray = sandboxFlags.find((flag) => values[flag] !== undefined)
     return stray === undefined ? { _tag: "Serve" } : invalid(`--${stray} only applies to the sandbox`)
   }
   if (values.sandbox && values.port !== undefined) {
     return invalid("--port is for \"sandbox\" (the HTTP simulator); --sandbox serves MCP over stdio")
+  }
+  if (values.sandbox && values["webhook-url"] !== undefined) {
+    return invalid("--webhook-url is for \"sandbox\" (the HTTP simulator); --sandbox puts replies in its inbox directly")
   }
   if (values.sandbox && values["api-key"] !== undefined) {
     return invalid("--api-key is for \"sandbox\" (the HTTP simulator); --sandbox needs no key")
@@ -120,7 +133,7 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   }
   const orNever = (flag: string, raw: string | undefined, min: number, apply: (n: number | undefined) => void) => {
     if (raw === "never") apply(undefined)
-    else if (raw !== undefined && flag === "scan-after") {
+    else if (raw !== undefined && (flag === "scan-after" || flag === "reply-after")) {
       const seconds = Number(raw)
       if (raw.trim() === "" || !Number.isFinite(seconds) || seconds < min) {
         problems.push(`--${flag} expects a number of seconds (at least ${min}) or "never", got "${raw}"`)
@@ -130,6 +143,9 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   count("max-sessions", values["max-sessions"], 1, (n) => settings.maxSessions = n)
   orNever("scan-after", values["scan-after"], 0, (ms) => settings.scanAfterMs = ms)
   orNever("scan-after-polls", values["scan-after-polls"], 1, (n) => settings.scanAfterPolls = n)
+  orNever("reply-after", values["reply-after"], 0, (ms) => settings.replyAfterMs = ms)
+  const webhookUrl = values["webhook-url"]
+  if (webhookUrl !== undefined && !/^https?:\/\/./.test(webhookUrl)) problems.push(`--webhook-url expects an http(s) URL, got "${webhookUrl}"`)
   if (values["api-key"] !== undefined) {
     if (values["api-key"].trim() === "") problems.push("--api-key must not be empty")
     else settings.apiKey = values["api-key"]
@@ -141,7 +157,9 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
     else port = n
   }
   if (problems.length > 0) return invalid(problems.join("; "))
-  return subcommand === "sandbox" ? { _tag: "SandboxServer", port, settings } : { _tag: "ServeSandbox", settings }
+  return subcommand === "sandbox"
+    ? { _tag: "SandboxServer", port, settings, ...(webhookUrl === undefined ? {} : { webhookUrl }) }
+    : { _tag: "ServeSandbox", settings }
 }
 
 const parsePort = (raw: string): number | undefined => {
@@ -176,6 +194,8 @@ const parse = (argv: ReadonlyArray<string>) =>
       "max-sessions": { type: "string" },
       "scan-after": { type: "string" },
       "scan-after-polls": { type: "string" },
-      "api-key": { type: "string" }
+      "reply-after": { type: "string" },
+      "api-key": { type: "string" },
+      "webhook-url": { type: "string" }
     }
   })

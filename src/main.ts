@@ -16,6 +16,8 @@ import { ChatKaziConfig } from "./services/ChatKaziConfig.js"
 import { Confirmations } from "./services/Confirmations.js"
 import { Linking } from "./services/Linking.js"
 import { StderrLogger } from "./server/logging.js"
+import { messagesResource } from "./server/messagesResource.js"
+import { stdioReceiving } from "./server/receiving.js"
 import { serveStdio } from "./server/stdio.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig } from "./services/SafetyConfig.js"
@@ -42,6 +44,12 @@ const Guards = (store: Layer.Layer<StateStore, ChatKaziError>) =>
 /** The sandbox sends nothing real and has no account: its guards keep their state in memory. */
 const SandboxGuards = Layer.merge(Guards(StateStore.layerMemory), Account.layerKey("sandbox"))
 
+/** Where state lives in live mode: one store (a layer is built once) for guards, linking and the inbox. */
+const Store = StateStore.layerConfig
+
+/** Incoming messages: the inbox on the store, and the webhook listener when CHATKAZI_WEBHOOK_PORT is set. */
+const Receiving = stdioReceiving.pipe(Layer.provide(Store))
+
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
     case "Help":
@@ -58,7 +66,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       )
     case "SandboxServer":
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
-        Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
+        Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings, webhookUrl: command.webhookUrl }))
       )
     case "ServeHttp":
       return Effect.promise(() => Promise.all([import("./server/http.js"), import("./server/httpServices.js")])).pipe(
@@ -80,7 +88,13 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
         )
       )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards(StateStore.layerConfig)) })
+      return serveStdio({
+        name,
+        version,
+        tools,
+        layer: Layer.mergeAll(Gateway, Guards(Store), Receiving),
+        resources: (runtime, server) => [messagesResource(runtime, (uri) => server.sendResourceUpdated({ uri }))]
+      })
   }
 }
 

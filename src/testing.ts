@@ -2,15 +2,17 @@
  * `chatkazi-mcp/testing`: layers for running the tool programs with no network, in tests and
  * examples. Nothing here reaches ChatKazi or WhatsApp.
  */
-import { Layer } from "effect"
+import { Layer, Option } from "effect"
 import { Account } from "./services/Account.js"
 import { Confirmations } from "./services/Confirmations.js"
 import { ChatKazi } from "./services/ChatKazi.js"
 import type { ChatKaziTest } from "./services/ChatKaziTest.js"
+import { Inbox } from "./services/Inbox.js"
 import { MediaProbe } from "./services/MediaProbe.js"
 import { SafetyConfig, type SafetySettings } from "./services/SafetyConfig.js"
 import { SendGuard } from "./services/SendGuard.js"
 import { StateStore } from "./services/StateStore.js"
+import { HookIds } from "./services/WebhookConfig.js"
 import type { ToolServices } from "./tools/registry.js"
 
 export { ChatKaziTest, type ChatKaziTestApi, type Operation, type RecordedCall } from "./services/ChatKaziTest.js"
@@ -39,5 +41,7 @@ export const layerTools = (
       Layer.provide(StateStore.layerMemory)
     )),
     options.mediaProbe ?? MediaProbe.layerTrusting,
+    Inbox.layer.pipe(Layer.provide(StateStore.layerMemory)),
+    Layer.succeed(HookIds, HookIds.make(Option.none())),
     Account.layerKey("chatkazi-mcp-testing")
   )

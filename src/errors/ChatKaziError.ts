@@ -129,8 +129,8 @@ export class ReadOnlyMode extends Schema.TaggedError<ReadOnlyMode>()("ReadOnlyMo
 }) {
   override get message() {
     return `Refused, nothing was sent: ${this.tool} changes things, and this server runs with ` +
-      "CHATKAZI_READ_ONLY=true, which allows only list_sessions, get_session_status, get_session_qr and " +
-      "wait_for_session. Tell the user; they can turn read-only mode off in their MCP host config."
+      "CHATKAZI_READ_ONLY=true, which allows only the tools that change nothing (listing and reading sessions " +
+      "and incoming messages, and waiting). Tell the user; they can turn read-only mode off in their MCP host config."
   }
 }
 
@@ -213,6 +213,15 @@ export class MediaUnreachable extends Schema.TaggedError<MediaUnreachable>()("Me
   }
 }
 
+export class InboxUnavailable extends Schema.TaggedError<InboxUnavailable>()("InboxUnavailable", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `The store of incoming messages could not be reached (${this.reason}), so no messages could be read. ` +
+      "Try again in a moment; if it keeps failing, tell the user (with CHATKAZI_REDIS_URL set, Redis may be down)."
+  }
+}
+
 export class StateUnavailable extends Schema.TaggedError<StateUnavailable>()("StateUnavailable", {
   reason: Schema.String
 }) {
@@ -270,6 +279,7 @@ export const ChatKaziError = Schema.Union(
   Transport,
   DeliveryUncertain,
   StateUnavailable,
+  InboxUnavailable,
   EmptyMedia,
   MediaUnreachable,
   ConfirmationRefused,

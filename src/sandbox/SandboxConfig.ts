@@ -17,6 +17,8 @@ export interface SandboxSettings {
   readonly scanAfterPolls: number | undefined
   /** Sessions that exist, `not_started`, before anyone starts one. */
   readonly initialSessions: ReadonlyArray<string>
+  /** A contact answers a text this long after it was sent; `undefined`: contacts never answer. */
+  readonly replyAfterMs: number | undefined
 }
 
 export const DEFAULT_SANDBOX_SETTINGS: SandboxSettings = {
@@ -25,7 +27,8 @@ export const DEFAULT_SANDBOX_SETTINGS: SandboxSettings = {
   connectingMs: 1_000,
   scanAfterMs: 5_000,
   scanAfterPolls: 3,
-  initialSessions: ["default"]
+  initialSessions: ["default"],
+  replyAfterMs: 3_000
 }
 
 export class SandboxConfig extends Context.Tag("chatkazi-mcp/SandboxConfig")<SandboxConfig, SandboxSettings>() {

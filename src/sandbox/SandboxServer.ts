@@ -5,27 +5,55 @@
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Console, Effect, Layer } from "effect"
+import { Console, Effect, Layer, Runtime } from "effect"
 import { createServer } from "node:http"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
 import { Simulator } from "./Simulator.js"
 import { SimulatorApp } from "./SimulatorApp.js"
+import { SimulatedContacts } from "./SimulatedContacts.js"
 
 export interface SandboxServerOptions {
   /** 0 picks a free port. */
   readonly port: number
   readonly settings?: Partial<SandboxSettings>
+  /** Incoming messages (contacts' replies, POST /sandbox/inbound) are POSTed here, as ChatKazi does. */
+  readonly webhookUrl?: string | undefined
 }
+
+/** Posts each incoming payload to the webhook URL, like the real gateway; a failure is logged, not retried. */
+const WebhookForwarding = (url: string): Layer.Layer<never, never, Simulator> =>
+  Layer.scopedDiscard(
+    Effect.gen(function*() {
+      const simulator = yield* Simulator
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      yield* simulator.watchInbound((payload) =>
+        runFork(
+          Effect.tryPromise(() =>
+            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
+          ).pipe(
+            Effect.flatMap((response) =>
+              response.ok ? Effect.void : Console.error(`Webhook ${url} answered HTTP ${response.status}`)
+            ),
+            Effect.catchAll((error) => Console.error(`Webhook ${url} could not be reached: ${String(error.error)}`))
+          )
+        )
+      )
+    })
+  )
 
 /** The simulator served on 127.0.0.1:`port`. */
 export const layer = (options: SandboxServerOptions): Layer.Layer<HttpServer.HttpServer | Simulator, unknown> =>
-  HttpServer.serve(SimulatorApp).pipe(
+  Layer.mergeAll(
+    HttpServer.serve(SimulatorApp),
+    SimulatedContacts,
+    options.webhookUrl === undefined ? Layer.empty : WebhookForwarding(options.webhookUrl)
+  ).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: "127.0.0.1" })),
     Layer.provideMerge(Simulator.layer),
     Layer.provide(SandboxConfig.layer(options.settings))
   )
 
-const announce = Effect.gen(function*() {
+const announce = (options: SandboxServerOptions) => Effect.gen(function*() {
   const address = yield* HttpServer.HttpServer.pipe(Effect.map((server) => server.address))
   const { settings } = yield* Simulator
   const origin = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : HttpServer.formatAddress(address)
@@ -36,6 +64,9 @@ const announce = Effect.gen(function*() {
         settings.apiKey === undefined ? "any non-empty x-api-key" : "x-api-key must be the one given with --api-key"
       })`,
       `  Sandbox:  POST ${origin}/sandbox/scan {"sessionId"}, POST ${origin}/sandbox/disconnect {"sessionId"}, GET ${origin}/sandbox/messages`,
+      `  Inbound:  POST ${origin}/sandbox/inbound {any webhook JSON}; contacts answer texts ${
+        settings.replyAfterMs === undefined ? "never" : `${settings.replyAfterMs / 1000} s later`
+      }${options.webhookUrl === undefined ? " (no --webhook-url: kept at GET /sandbox/inbound)" : `, posted to ${options.webhookUrl}`}`,
       `  Rules:    plan limit ${settings.maxSessions} session(s); QR scanned ${describeScan(settings)}; media links whose path contains "empty" are empty files`,
       "Nothing is sent to WhatsApp. Stop with Ctrl+C."
     ].join("\n")
@@ -53,4 +84,4 @@ const describeScan = (settings: SandboxSettings) => {
 
 /** Serves until interrupted. */
 export const runSandboxServer = (options: SandboxServerOptions): Effect.Effect<never, unknown> =>
-  Layer.launch(Layer.effectDiscard(announce).pipe(Layer.provideMerge(layer(options))))
+  Layer.launch(Layer.effectDiscard(announce(options)).pipe(Layer.provideMerge(layer(options))))

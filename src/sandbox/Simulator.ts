@@ -4,7 +4,7 @@
  * or a refusal with the HTTP status the real gateway uses. The `Simulator` service only keeps the
  * state in a `Ref` and applies rules to it. Nothing here speaks HTTP: `SimulatorApp` serves it.
  */
-import { Clock, Context, Data, Effect, Either, Layer, Ref } from "effect"
+import { Clock, Context, Data, Effect, Either, Layer, Ref, type Scope } from "effect"
 import type { MediaMessage, TextMessage } from "../services/Domain.js"
 import { guessMimetype, isEmptyMediaUrl } from "./MediaRules.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
@@ -200,6 +200,14 @@ export interface SimulatorApi {
   readonly apply: <A>(rule: Rule<A>) => Effect.Effect<A, Refusal>
   /** Sandbox only: every message accepted so far, oldest first. */
   readonly messages: Effect.Effect<ReadonlyArray<AcceptedMessage>>
+  /** Sandbox only: an incoming message arrives, as ChatKazi would post it to the webhook (any JSON). */
+  readonly inject: (payload: unknown) => Effect.Effect<void>
+  /** Sandbox only: every incoming payload so far, oldest first. */
+  readonly inbound: Effect.Effect<ReadonlyArray<unknown>>
+  /** Calls `listener` with each incoming payload from now on, until the scope closes. */
+  readonly watchInbound: (listener: (payload: unknown) => void) => Effect.Effect<void, never, Scope.Scope>
+  /** Calls `listener` with each message accepted from now on, until the scope closes. */
+  readonly watchSent: (listener: (message: AcceptedMessage) => void) => Effect.Effect<void, never, Scope.Scope>
 }
 
 export class Simulator extends Context.Tag("chatkazi-mcp/Simulator")<Simulator, SimulatorApi>() {
@@ -210,8 +218,16 @@ export class Simulator extends Context.Tag("chatkazi-mcp/Simulator")<Simulator, 
 }
 
 export function makeSimulator(settings: SandboxSettings): Effect.Effect<SimulatorApi> {
-  return Effect.map(Ref.make(initialState(settings)), (ref) =>
-    Simulator.of({
+  return Effect.map(Ref.make(initialState(settings)), (ref) => {
+    const inbound: Array<unknown> = []
+    const inboundListeners = new Set<(payload: unknown) => void>()
+    const sentListeners = new Set<(message: AcceptedMessage) => void>()
+    const watch = <A>(listeners: Set<(value: A) => void>, listener: (value: A) => void) =>
+      Effect.acquireRelease(
+        Effect.sync(() => void listeners.add(listener)),
+        () => Effect.sync(() => void listeners.delete(listener))
+      )
+    return Simulator.of({
       settings,
       apply: <A>(rule: Rule<A>) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -219,9 +235,24 @@ export function makeSimulator(settings: SandboxSettings): Effect.Effect<Simulato
             const caughtUp = catchUp(state, now, settings)
             return Either.match(rule(caughtUp, now, settings), {
               onLeft: (refusal) => [Either.left(refusal), caughtUp] as const,
-              onRight: ([answer, next]) => [Either.right(answer), next] as const
+              onRight: ([answer, next]) => {
+                // The messages this rule accepted, for the watchers of sends (the simulated contacts).
+                next.messages.slice(caughtUp.messages.length).forEach((message) =>
+                  sentListeners.forEach((listener) => listener(message))
+                )
+                return [Either.right(answer), next] as const
+              }
             })
           }))),
-      messages: Effect.map(Ref.get(ref), (state) => state.messages)
-    }))
+      messages: Effect.map(Ref.get(ref), (state) => state.messages),
+      inject: (payload) =>
+        Effect.sync(() => {
+          inbound.push(payload)
+          inboundListeners.forEach((listener) => listener(payload))
+        }),
+      inbound: Effect.sync(() => [...inbound]),
+      watchInbound: (listener) => watch(inboundListeners, listener),
+      watchSent: (listener) => watch(sentListeners, listener)
+    })
+  })
 }

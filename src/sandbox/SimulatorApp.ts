@@ -96,14 +96,27 @@ const control = (rule: (sessionId: string) => Rules.Rule<unknown>) =>
 export const SandboxRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/messages", answer(Effect.flatMap(Simulator, (s) => s.messages))),
   HttpRouter.post("/scan", control(Rules.scan)),
-  HttpRouter.post("/disconnect", control(Rules.disconnect))
+  HttpRouter.post("/disconnect", control(Rules.disconnect)),
+  // Any JSON, as ChatKazi would post it to the webhook: in --sandbox mode it lands in the Inbox.
+  HttpRouter.post(
+    "/inbound",
+    answer(Effect.flatMap(Simulator, (s) =>
+      Effect.flatMap(body(Schema.Unknown), (payload) => Effect.as(s.inject(payload), { accepted: true }))))
+  ),
+  HttpRouter.get("/inbound", answer(Effect.flatMap(Simulator, (s) => s.inbound)))
 )
 
 const about = {
   name: "ChatKazi sandbox",
   note: "A simulator of the ChatKazi API. Nothing is sent to WhatsApp.",
   api: "/api/v1 (x-api-key required)",
-  sandbox: ["GET /sandbox/messages", "POST /sandbox/scan {sessionId}", "POST /sandbox/disconnect {sessionId}"]
+  sandbox: [
+    "GET /sandbox/messages",
+    "POST /sandbox/scan {sessionId}",
+    "POST /sandbox/disconnect {sessionId}",
+    "POST /sandbox/inbound {any webhook JSON}",
+    "GET /sandbox/inbound"
+  ]
 }
 
 /** The whole simulator: API, sandbox controls, and JSON 404s for anything else. */

@@ -15,11 +15,12 @@ import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
 import { registerLogging } from "./clientLog.js"
 import { registerCompletions } from "./completions.js"
+import { installResources, type ResourceProvider } from "./resourceProviders.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
 import { elicitationFor, flatFormValidator } from "./elicitation.js"
 import { registerPrompts } from "./prompts.js"
 import { ProtocolError } from "./protocolError.js"
-import { registerResources } from "./resources.js"
+import { sessionsResources } from "./resources.js"
 
 export interface McpServerOptions<R> {
   readonly name: string
@@ -32,6 +33,8 @@ export interface McpServerOptions<R> {
   readonly notice?: string | undefined
   /** Where the SDK's own transport errors are reported. */
   readonly onError?: (error: Error) => void
+  /** Resources (chatkazi://messages…), given the server so they can send notifications. */
+  readonly resources?: ((server: Server) => ReadonlyArray<ResourceProvider>) | undefined
 }
 
 export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
@@ -50,7 +53,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   const withClientLog = registerLogging(server)
   const reads = { runtime, calls, unavailable: dispatch.unavailable, withClientLog }
   registerPrompts(server)
-  registerResources(server, reads)
+  installResources(server, [sessionsResources(reads), ...(options.resources?.(server) ?? [])])
   registerCompletions(server, reads)
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))

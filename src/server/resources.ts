@@ -4,16 +4,7 @@
  * service, retries and guidance as the tools; a failure is a JSON-RPC error whose message is the
  * guidance (-32002 for a session ChatKazi does not know).
  */
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
-import {
-  ErrorCode,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ReadResourceRequestSchema,
-  type ServerNotification,
-  type ServerRequest
-} from "@modelcontextprotocol/sdk/types.js"
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Either, Exit, Option, type Runtime } from "effect"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
 import { ChatKazi } from "../services/ChatKazi.js"
@@ -23,14 +14,11 @@ import { decodeArguments } from "../tools/Tool.js"
 import type { Calls } from "./calls.js"
 import type { WithClientLog } from "./clientLog.js"
 import { ProtocolError } from "./protocolError.js"
+import { RESOURCE_NOT_FOUND, type RequestExtra, type ResourceProvider } from "./resourceProviders.js"
 
 export const SESSIONS_URI = "chatkazi://sessions"
 export const SESSION_TEMPLATE = "chatkazi://sessions/{sessionId}"
 
-/** MCP's code for a resource that does not exist. */
-const RESOURCE_NOT_FOUND = -32002
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
 
 export interface ReadOptions<R> {
   /** Where reads run: a runtime that provides ChatKazi. */
@@ -44,7 +32,7 @@ export interface ReadOptions<R> {
 /** Runs a read like a tool call (tracked, cancellable, logged to the client); failures become JSON-RPC errors. */
 export const runRead = async <A, R>(
   options: ReadOptions<R>,
-  extra: Extra,
+  extra: RequestExtra,
   read: Effect.Effect<A, ChatKaziError, ChatKazi>
 ): Promise<A> => {
   if (options.unavailable !== undefined) throw new ProtocolError(ErrorCode.InternalError, options.unavailable.message)
@@ -82,42 +70,31 @@ const sessionIdIn = (uri: string): string | undefined => {
   return decoded.right
 }
 
-/** Registers `resources/list`, `resources/templates/list` and `resources/read`. Call before the server connects. */
-export const registerResources = <R>(server: Server, options: ReadOptions<R>): void => {
-  server.registerCapabilities({ resources: {} })
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: [{
-      uri: SESSIONS_URI,
-      name: "sessions",
-      title: "WhatsApp sessions",
-      description: "Every WhatsApp session on the ChatKazi account, with its state, what it means and the next step.",
-      mimeType: "application/json"
-    }]
-  }))
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
-    resourceTemplates: [{
-      uriTemplate: SESSION_TEMPLATE,
-      name: "session",
-      title: "One WhatsApp session",
-      description: "One WhatsApp session's state, what it means and the next step.",
-      mimeType: "application/json"
-    }]
-  }))
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const { uri } = request.params
+/** The sessions resources, as one of the server's resource providers. */
+export const sessionsResources = <R>(options: ReadOptions<R>): ResourceProvider => ({
+  resources: [{
+    uri: SESSIONS_URI,
+    name: "sessions",
+    title: "WhatsApp sessions",
+    description: "Every WhatsApp session on the ChatKazi account, with its state, what it means and the next step.",
+    mimeType: "application/json"
+  }],
+  templates: [{
+    uriTemplate: SESSION_TEMPLATE,
+    name: "session",
+    title: "One WhatsApp session",
+    description: "One WhatsApp session's state, what it means and the next step.",
+    mimeType: "application/json"
+  }],
+  read: async (uri, extra) => {
     if (uri === SESSIONS_URI) {
       const sessions = await runRead(options, extra, Effect.flatMap(ChatKazi, (chatKazi) => chatKazi.listSessions))
       const views = sessions.map(viewSession)
       return json(uri, { count: views.length, sessions: views })
     }
     const sessionId = sessionIdIn(uri)
-    if (sessionId !== undefined) {
-      const session = await runRead(options, extra, Effect.flatMap(ChatKazi, (chatKazi) => chatKazi.sessionStatus(sessionId)))
-      return json(uri, viewSession(session))
-    }
-    throw new ProtocolError(
-      RESOURCE_NOT_FOUND,
-      `Resource not found: ${uri}. The resources are ${SESSIONS_URI} and ${SESSION_TEMPLATE}.`
-    )
-  })
-}
+    if (sessionId === undefined) return undefined
+    const session = await runRead(options, extra, Effect.flatMap(ChatKazi, (chatKazi) => chatKazi.sessionStatus(sessionId)))
+    return json(uri, viewSession(session))
+  }
+})

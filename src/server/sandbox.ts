@@ -5,10 +5,12 @@
 import { Effect, Layer } from "effect"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
 import { Account } from "../services/Account.js"
+import { messagesResource } from "./messagesResource.js"
 import { serveStdio } from "./stdio.js"
 import type { AnyTool } from "../tools/Tool.js"
-import type { SandboxSettings } from "../sandbox/SandboxConfig.js"
+import { SandboxConfig, type SandboxSettings } from "../sandbox/SandboxConfig.js"
 import * as SandboxGateway from "../sandbox/SandboxGateway.js"
+import { SandboxReceiving } from "../sandbox/SandboxReceiving.js"
 import { sandboxMessages } from "../sandbox/sandboxMessages.js"
 
 export const SANDBOX_NOTICE =
@@ -18,7 +20,8 @@ export const SANDBOX_NOTICE =
 const INSTRUCTIONS =
   "This server runs in sandbox mode: ChatKazi is simulated on the user's computer, so nothing reaches WhatsApp. " +
   "Sessions connect by themselves a few seconds after their QR code is fetched (no phone needed). Links whose path " +
-  "contains \"empty\" count as empty files. sandbox_messages lists what the sandbox received."
+  "contains \"empty\" count as empty files. sandbox_messages lists what the sandbox received. Simulated contacts " +
+  "answer a text a few seconds later: wait_for_message and list_messages show their replies."
 
 export interface SandboxModeOptions<R> {
   readonly name: string
@@ -36,8 +39,16 @@ export const serveSandbox = <R>(options: SandboxModeOptions<R>): Effect.Effect<v
       name: options.name,
       version: options.version,
       tools: [...options.tools, sandboxMessages],
-      layer: Layer.mergeAll(SandboxGateway.layer(options.settings), options.guards, Account.layerKey("sandbox")),
+      layer: Layer.mergeAll(
+        SandboxReceiving.pipe(
+          Layer.provide(SandboxConfig.layer(options.settings)),
+          Layer.provideMerge(SandboxGateway.layer(options.settings))
+        ),
+        options.guards,
+        Account.layerKey("sandbox")
+      ),
       notice: SANDBOX_NOTICE,
-      instructions: INSTRUCTIONS
+      instructions: INSTRUCTIONS,
+      resources: (runtime, server) => [messagesResource(runtime, (uri) => server.sendResourceUpdated({ uri }))]
     })
   )

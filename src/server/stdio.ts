@@ -5,6 +5,7 @@
  * to stderr, whoever calls this. The MCP SDK is loaded only when serving starts, so a library user
  * who only runs tool programs does not need it.
  */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { Context, Deferred, Effect, Either, Exit, Layer, Option, Runtime } from "effect"
 import type { Readable, Writable } from "node:stream"
 import type { ChatKaziError } from "../errors/ChatKaziError.js"
@@ -13,6 +14,7 @@ import type { AnyTool, ToolRequirements } from "../tools/Tool.js"
 import { makeCalls } from "./calls.js"
 import { makeDispatch } from "./dispatch.js"
 import { StderrLogger } from "./logging.js"
+import type { ResourceProvider } from "./resourceProviders.js"
 
 export interface StdioOptions<Tools extends ReadonlyArray<AnyTool>> {
   readonly name: string
@@ -29,6 +31,11 @@ export interface StdioOptions<Tools extends ReadonlyArray<AnyTool>> {
   readonly instructions?: string
   /** Put before every result's text, e.g. to say this is the sandbox. */
   readonly notice?: string
+  /** Resources to offer, built on the services' runtime (not offered when the services failed to build). */
+  readonly resources?: (
+    runtime: Runtime.Runtime<ToolRequirements<Tools[number]>>,
+    server: Server
+  ) => ReadonlyArray<ResourceProvider>
   /** How long calls still running at shutdown may take to answer. */
   readonly shutdownGraceMs?: number
   /** Longest message (line) accepted; longer ones are skipped and answered with an error. */
@@ -70,7 +77,10 @@ export const serveStdio = <const Tools extends ReadonlyArray<AnyTool>>(options: 
         runtime,
         calls,
         notice: options.notice,
-        onError: (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message))
+        onError: (error) => Runtime.runSync(fallback)(Effect.logWarning("MCP transport error", error.message)),
+        resources: Either.isRight(services) && options.resources !== undefined
+          ? (server) => options.resources!(runtime, server)
+          : undefined
       })
 
       const closed = yield* Deferred.make<void>()

@@ -187,6 +187,7 @@ export const make = (
 
     return {
       description: target.description,
+      shared: true,
       claim: (key, value, ttlMs) =>
         Effect.map(run(() => client.set(prefix + key, value, "PX", ttl(ttlMs), "NX")), (reply) => reply === "OK"),
       get: (key) => Effect.map(run(() => client.get(prefix + key)), (value) => value ?? undefined),

@@ -22,6 +22,8 @@ export type PaceVerdict =
 export interface StateStoreApi {
   /** Where the state lives, for start-up lines and health reports ("in memory (this process only)", "Redis at host:port/db"); no secrets. */
   readonly description: string
+  /** True when other replicas share this state (Redis), false for this process's memory. */
+  readonly shared: boolean
   /** Sets `key` to `value` only if it is absent (atomically); true when this call set it. */
   readonly claim: (key: string, value: string, ttlMs: number) => Effect.Effect<boolean, StoreUnavailable>
   readonly get: (key: string) => Effect.Effect<string | undefined, StoreUnavailable>
@@ -114,6 +116,7 @@ export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => 
 
   return {
     description: "in memory (this process only)",
+    shared: false,
     claim: (key, value, ttlMs) =>
       Effect.sync(() => {
         if (live(key) !== undefined) return false

@@ -3,12 +3,15 @@
  */
 import { getSessionQr } from "./getSessionQr.js"
 import { getSessionStatus } from "./getSessionStatus.js"
+import { getWebhookUrl } from "./getWebhookUrl.js"
+import { listMessages } from "./listMessages.js"
 import { listSessions } from "./listSessions.js"
 import { logoutSession } from "./logoutSession.js"
 import { sendWhatsappMedia } from "./sendWhatsappMedia.js"
 import { sendWhatsappText } from "./sendWhatsappText.js"
 import { startSession } from "./startSession.js"
 import type { ToolRequirements } from "./Tool.js"
+import { waitForMessage } from "./waitForMessage.js"
 import { waitForSession } from "./waitForSession.js"
 
 export const tools = [
@@ -19,7 +22,10 @@ export const tools = [
   waitForSession,
   logoutSession,
   sendWhatsappText,
-  sendWhatsappMedia
+  sendWhatsappMedia,
+  getWebhookUrl,
+  listMessages,
+  waitForMessage
 ] as const
 
 /** The services a runtime must provide to run every tool. */

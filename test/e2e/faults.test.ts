@@ -282,7 +282,10 @@ describe("CHATKAZI_READ_ONLY=true", () => {
     expect((await server.listTools()).map((t) => t.name).sort()).toEqual([
       "get_session_qr",
       "get_session_status",
+      "get_webhook_url",
+      "list_messages",
       "list_sessions",
+      "wait_for_message",
       "wait_for_session"
     ])
   })

@@ -47,9 +47,9 @@ describe("without CHATKAZI_API_KEY", () => {
     await server?.close()
   })
 
-  it("still initializes and lists the eight tools", async () => {
+  it("still initializes and lists the eleven tools", async () => {
     expect(server.client.getServerVersion()).toMatchObject({ name: "chatkazi-mcp" })
-    expect(await server.listTools()).toHaveLength(8)
+    expect(await server.listTools()).toHaveLength(11)
   })
 
   it("warns on stderr, naming CHATKAZI_API_KEY", () => {

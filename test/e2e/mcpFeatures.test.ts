@@ -105,9 +105,10 @@ describe("prompts", () => {
 })
 
 describe("resources", () => {
-  it("lists chatkazi://sessions and the template chatkazi://sessions/{sessionId}", async () => {
+  it("lists chatkazi://sessions and the template chatkazi://sessions/{sessionId}, beside chatkazi://messages", async () => {
     expect((await server.client.listResources()).resources).toEqual([
-      expect.objectContaining({ uri: "chatkazi://sessions", mimeType: "application/json" })
+      expect.objectContaining({ uri: "chatkazi://sessions", mimeType: "application/json" }),
+      expect.objectContaining({ uri: "chatkazi://messages", mimeType: "text/plain" })
     ])
     expect((await server.client.listResourceTemplates()).resourceTemplates).toEqual([
       expect.objectContaining({ uriTemplate: "chatkazi://sessions/{sessionId}", mimeType: "application/json" })

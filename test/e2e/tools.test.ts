@@ -13,11 +13,14 @@ import { type RecordedRequest, ScriptedGateway } from "../support/ScriptedGatewa
 const TOOL_NAMES = [
   "get_session_qr",
   "get_session_status",
+  "get_webhook_url",
+  "list_messages",
   "list_sessions",
   "logout_session",
   "send_whatsapp_media",
   "send_whatsapp_text",
   "start_session",
+  "wait_for_message",
   "wait_for_session"
 ]
 
@@ -73,7 +76,7 @@ const onlyRequest = (): RecordedRequest => {
 }
 
 describe("tools/list", () => {
-  it("shows the eight tools, each with object input and output schemas a client accepts", () => {
+  it("shows the eleven tools, each with object input and output schemas a client accepts", () => {
     expect(tools.map((t) => t.name).sort()).toEqual(TOOL_NAMES)
     for (const t of tools) {
       for (const schema of [t.inputSchema, t.outputSchema]) {
@@ -85,7 +88,8 @@ describe("tools/list", () => {
       }
       expect(t.title, t.name).toBeTruthy()
       expect(t.description, t.name).toBeTruthy()
-      expect(t.annotations?.openWorldHint, t.name).toBe(true)
+      // get_webhook_url only reads this server's own settings.
+      expect(t.annotations?.openWorldHint, t.name).toBe(t.name !== "get_webhook_url")
     }
   })
 

@@ -44,6 +44,8 @@ describe("npm run demo", () => {
         "| > Hello from the chatkazi-mcp sandbox!",
         "Sent the text message to 254712345678 from session \"demo\"",
         "The user approved it.",
+        "A message arrived after",
+        "⟦sender-text⟧Thanks, I got your message",
         "Sent the document to 254712345678 from session \"demo\"",
         "Refused, as it should be",
         "The sandbox received 2 message(s); none was delivered to WhatsApp",

@@ -51,6 +51,9 @@ describe("chatkazi-mcp --sandbox", { timeout: 60_000 }, () => {
       "logout_session",
       "send_whatsapp_text",
       "send_whatsapp_media",
+      "get_webhook_url",
+      "list_messages",
+      "wait_for_message",
       "sandbox_messages"
     ])
     for (const tool of tools) {
@@ -158,7 +161,7 @@ describe("chatkazi-mcp without --sandbox", { timeout: 60_000 }, () => {
     try {
       const { tools } = await client.listTools()
       expect(tools.map((t) => t.name)).not.toContain("sandbox_messages")
-      expect(tools).toHaveLength(8)
+      expect(tools).toHaveLength(11)
     } finally {
       await client.close()
     }

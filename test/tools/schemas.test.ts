@@ -2,6 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Ajv } from "ajv"
 import { getSessionQr } from "../../src/tools/getSessionQr.js"
 import { getSessionStatus } from "../../src/tools/getSessionStatus.js"
+import { getWebhookUrl } from "../../src/tools/getWebhookUrl.js"
+import { listMessages } from "../../src/tools/listMessages.js"
 import { listSessions } from "../../src/tools/listSessions.js"
 import { logoutSession } from "../../src/tools/logoutSession.js"
 import { tools } from "../../src/tools/registry.js"
@@ -9,6 +11,7 @@ import { sendWhatsappMedia } from "../../src/tools/sendWhatsappMedia.js"
 import { sendWhatsappText } from "../../src/tools/sendWhatsappText.js"
 import { startSession } from "../../src/tools/startSession.js"
 import { type AnyTool, objectJsonSchema } from "../../src/tools/Tool.js"
+import { waitForMessage } from "../../src/tools/waitForMessage.js"
 
 type JsonSchema = {
   type?: string
@@ -37,7 +40,10 @@ const cases: ReadonlyArray<Case> = [
     tool: sendWhatsappMedia,
     required: ["to", "url"],
     properties: ["to", "url", "type", "caption", "fileName", "mimetype", "sessionId", "confirmationCode"]
-  }
+  },
+  { tool: getWebhookUrl, required: [], properties: [] },
+  { tool: listMessages, required: [], properties: ["sessionId", "from", "since", "limit", "includeOwn"] },
+  { tool: waitForMessage, required: [], properties: ["sessionId", "from", "since", "timeoutSeconds"] }
 ].map((c) => ({ ...c, name: c.tool.name }))
 
 const keysDeep = (value: unknown): Array<string> =>

@@ -1,0 +1,117 @@
+/**
+ * How this server receives ChatKazi's webhook, read from the environment: the secret hook ids are
+ * sealed with, the local listener for stdio mode, and the public origin in http mode.
+ */
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { InvalidConfig } from "../errors/ChatKaziError.js"
+import { setting } from "./ChatKaziConfig.js"
+import { type HookKeys, hookKeys, openHookId, sealHookId } from "./internal/hookId.js"
+
+export const WEBHOOK_PATH = "/webhooks/chatkazi/"
+
+export interface WebhookSettings {
+  /** CHATKAZI_SECRET: without it no hook id exists, and nothing is received. */
+  readonly secret: Option.Option<Redacted.Redacted<string>>
+  /** CHATKAZI_WEBHOOK_PORT: the stdio-mode listener's port (0 picks a free one); none: no listener. */
+  readonly listenPort: Option.Option<number>
+  /** CHATKAZI_WEBHOOK_HOST, default 127.0.0.1. */
+  readonly listenHost: string
+  /** CHATKAZI_PUBLIC_URL: where the http-mode server is reached from outside, without a trailing slash. */
+  readonly publicUrl: Option.Option<string>
+}
+
+export const MIN_SECRET_LENGTH = 16
+
+export class WebhookConfig extends Context.Tag("chatkazi-mcp/WebhookConfig")<WebhookConfig, WebhookSettings>() {
+  static readonly layer: Layer.Layer<WebhookConfig, InvalidConfig> = Layer.effect(
+    WebhookConfig,
+    Effect.gen(function*() {
+      const text = (name: string) =>
+        setting(name, Config.string(name).pipe(Config.withDefault(""))).pipe(Effect.map((raw) => raw.trim()))
+      const secret = yield* text("CHATKAZI_SECRET")
+      if (secret !== "" && (secret.length < MIN_SECRET_LENGTH || /\s/.test(secret))) {
+        return yield* new InvalidConfig({
+          setting: "CHATKAZI_SECRET",
+          problem: `it must be at least ${MIN_SECRET_LENGTH} characters without spaces; generate one with ` +
+            "`openssl rand -hex 32`"
+        })
+      }
+      const port = yield* text("CHATKAZI_WEBHOOK_PORT")
+      if (port !== "" && !(/^\d+$/.test(port) && Number(port) <= 65_535)) {
+        return yield* new InvalidConfig({ setting: "CHATKAZI_WEBHOOK_PORT", problem: `expected a port from 0 to 65535, got "${port}"` })
+      }
+      const publicUrl = yield* text("CHATKAZI_PUBLIC_URL")
+      return {
+        secret: secret === "" ? Option.none() : Option.some(Redacted.make(secret)),
+        listenPort: port === "" ? Option.none() : Option.some(Number(port)),
+        listenHost: (yield* text("CHATKAZI_WEBHOOK_HOST")) || "127.0.0.1",
+        publicUrl: publicUrl === "" ? Option.none() : Option.some(yield* parsePublicUrl(publicUrl))
+      }
+    })
+  )
+
+  static readonly make = (settings: Partial<Omit<WebhookSettings, "secret">> & { readonly secret?: string }) =>
+    WebhookConfig.of({
+      listenPort: Option.none(),
+      listenHost: "127.0.0.1",
+      publicUrl: Option.none(),
+      ...settings,
+      secret: settings.secret === undefined ? Option.none() : Option.some(Redacted.make(settings.secret))
+    })
+}
+
+/** https, except on loopback (local use and tests), like the OAuth issuer it also serves as. */
+export const parsePublicUrl = (raw: string): Effect.Effect<string, InvalidConfig> => {
+  const invalid = (problem: string) => new InvalidConfig({ setting: "CHATKAZI_PUBLIC_URL", problem })
+  if (!URL.canParse(raw)) return Effect.fail(invalid(`"${raw}" is not a URL; use something like https://mcp.example.com`))
+  const url = new URL(raw)
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    return Effect.fail(invalid("it must be an https URL (http is accepted only for localhost and 127.0.0.1)"))
+  }
+  if (url.search || url.hash) return Effect.fail(invalid("it must not carry a query string or fragment"))
+  return Effect.succeed(url.href.replace(/\/+$/, ""))
+}
+
+export interface HookIdsApi {
+  /** Whether CHATKAZI_SECRET is set, so that hook ids exist. */
+  readonly enabled: boolean
+  /** The account's hook id; none without a secret. */
+  readonly forAccount: (accountId: string) => Option.Option<string>
+  /** The account a hook id belongs to; none for an unknown id (or without a secret). */
+  readonly accountOf: (hookId: string) => Option.Option<string>
+}
+
+/** Hook ids from the secret: see internal/hookId.ts for why they are sealed account ids. */
+export class HookIds extends Context.Tag("chatkazi-mcp/HookIds")<HookIds, HookIdsApi>() {
+  static readonly make = (secret: Option.Option<Redacted.Redacted<string>>): HookIdsApi => {
+    const keys: Option.Option<HookKeys> = Option.map(secret, (s) => hookKeys(Redacted.value(s)))
+    return {
+      enabled: Option.isSome(keys),
+      forAccount: (accountId) => Option.map(keys, (k) => sealHookId(k, accountId)),
+      accountOf: (hookId) => Option.flatMap(keys, (k) => Option.fromNullable(openHookId(k, hookId)))
+    }
+  }
+
+  static readonly layer: Layer.Layer<HookIds, never, WebhookConfig> = Layer.effect(
+    HookIds,
+    Effect.map(WebhookConfig, (settings) => HookIds.make(settings.secret))
+  )
+}
+
+/**
+ * Where the webhook route can be reached, as the transport knows it: provided by the stdio listener
+ * or the http server; by default nowhere.
+ */
+export type WebhookOrigin =
+  | { readonly _tag: "None"; readonly problem?: string }
+  /** The http-mode server, at CHATKAZI_PUBLIC_URL. */
+  | { readonly _tag: "Public"; readonly origin: string }
+  /** The stdio-mode listener, on this machine only unless the user exposes it. */
+  | { readonly _tag: "Listener"; readonly origin: string }
+  /** The sandbox: simulated contacts' replies go straight into the Inbox, no webhook involved. */
+  | { readonly _tag: "Sandbox" }
+
+export class WebhookAddress extends Context.Reference<WebhookAddress>()("chatkazi-mcp/WebhookAddress", {
+  defaultValue: (): WebhookOrigin => ({ _tag: "None" })
+}) {}
