@@ -6,7 +6,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Option } from "effect"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
 import { ChatKazi } from "./services/ChatKazi.js"
@@ -27,6 +27,22 @@ const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer).pipe(
 
 const Guards = SendGuard.layer.pipe(Layer.provideMerge(SafetyConfig.layer))
 
+/** One line on stderr once the server is up: what it will use, never the key. */
+const ready = Effect.gen(function*() {
+  const config = yield* ChatKaziConfig
+  const safety = yield* SafetyConfig
+  yield* Effect.logInfo(
+    `${name} ${version} ready on stdio: ChatKazi at ${config.baseUrl}, timeout ${config.timeoutMs} ms, ` +
+      `${safety.readOnly ? "read-only" : "sends allowed"} (allowlist: ${
+        Option.match(safety.allowedRecipients, { onNone: () => "anyone", onSome: (list) => list.join(",") })
+      }; at most ${safety.maxSendsPerMinute} sends a minute per session; duplicates within ${safety.dedupeWindowSeconds} s suppressed)`
+  )
+}).pipe(
+  Effect.provide(Layer.merge(ChatKaziConfig.layer, SafetyConfig.layer)),
+  // Without working settings a warning with the guidance was logged at start instead.
+  Effect.catchAll(() => Effect.logInfo(`${name} ${version} ready on stdio, without ChatKazi access (see the warning above)`))
+)
+
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
     case "Help":
@@ -34,7 +50,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
     case "Version":
       return Console.log(`${name} ${version}`)
     case "Invalid":
-      return Console.error(`${name}: ${command.problem}\nRun "${name} --help" for usage.`).pipe(
+      return Console.error(`${name}: ${command.problem}\nRun "npx ${name} --help" for usage.`).pipe(
         Effect.zipRight(Effect.fail(command))
       )
     case "ServeSandbox":
@@ -45,8 +61,14 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       return Effect.promise(() => import("./sandbox/SandboxServer.js")).pipe(
         Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings }))
       )
+    case "Check":
+      return Effect.promise(() => import("./check.js")).pipe(
+        Effect.flatMap(({ runCheck }) => runCheck),
+        Effect.provide(FetchHttpClient.layer),
+        Effect.flatMap((ok) => ok ? Effect.void : Effect.fail(command))
+      )
     case "Serve":
-      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards) })
+      return serveStdio({ name, version, tools, layer: Layer.mergeAll(Gateway, Guards), onReady: ready })
   }
 }
 

@@ -16,20 +16,26 @@ export interface SafetySettings {
   readonly readOnly: boolean
 }
 
+/** Each safety setting, by its variable's name, read on its own. */
+export const safetySettings = {
+  CHATKAZI_DEDUPE_WINDOW_SECONDS: nonNegativeInt("CHATKAZI_DEDUPE_WINDOW_SECONDS", 30),
+  CHATKAZI_MAX_SENDS_PER_MINUTE: positiveInt("CHATKAZI_MAX_SENDS_PER_MINUTE", 20),
+  CHATKAZI_ALLOWED_RECIPIENTS: setting(
+    "CHATKAZI_ALLOWED_RECIPIENTS",
+    Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
+  ).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: (raw) => parseAllowlist(raw) }))),
+  CHATKAZI_READ_ONLY: setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false)))
+}
+
 export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<SafetyConfig, SafetySettings>() {
   static readonly layer: Layer.Layer<SafetyConfig, InvalidConfig> = Layer.effect(
     SafetyConfig,
-    Effect.gen(function*() {
-      return {
-        dedupeWindowSeconds: yield* nonNegativeInt("CHATKAZI_DEDUPE_WINDOW_SECONDS", 30),
-        maxSendsPerMinute: yield* positiveInt("CHATKAZI_MAX_SENDS_PER_MINUTE", 20),
-        allowedRecipients: yield* setting(
-          "CHATKAZI_ALLOWED_RECIPIENTS",
-          Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
-        ).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: parseAllowlist }))),
-        readOnly: yield* setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false)))
-      }
-    })
+    Effect.map(Effect.all(safetySettings), (read) => ({
+      dedupeWindowSeconds: read.CHATKAZI_DEDUPE_WINDOW_SECONDS,
+      maxSendsPerMinute: read.CHATKAZI_MAX_SENDS_PER_MINUTE,
+      allowedRecipients: read.CHATKAZI_ALLOWED_RECIPIENTS,
+      readOnly: read.CHATKAZI_READ_ONLY
+    }))
   )
 
   static readonly make = (settings: Partial<SafetySettings> = {}) =>
