@@ -184,7 +184,8 @@ try {
 
   await client.close()
   say("\nDemo finished: no real WhatsApp message was sent. To use your ChatKazi account, set CHATKAZI_API_KEY")
-  say("in your MCP host config and drop --sandbox (see `node dist/main.js --help`).")
+  say("in your MCP host config and drop --sandbox; check the settings with `node dist/chatkazi-mcp.mjs check`")
+  say("(all commands: `node dist/chatkazi-mcp.mjs --help`).")
 } catch (error) {
   console.error(`\nThe demo failed: ${error instanceof Error ? error.message : error}`)
   if (serverLog) console.error(`\nServer log:\n${serverLog}`)

@@ -12,6 +12,8 @@ export type Command =
   | { readonly _tag: "ServeSandbox"; readonly settings: Partial<SandboxSettings> }
   /** The MCP server over Streamable HTTP, for remote hosts; `port` undefined means `PORT`, else 8080. */
   | { readonly _tag: "ServeHttp"; readonly port: number | undefined; readonly host: string }
+  /** Check the settings and the key against ChatKazi once, then exit. */
+  | { readonly _tag: "Check" }
   /** The simulator alone, as an HTTP server on 127.0.0.1. */
   | {
     readonly _tag: "SandboxServer"
@@ -42,6 +44,7 @@ Usage:
 ${
     rows([
       [name, "Serve MCP over stdio (for Claude Desktop, Cursor...). Needs CHATKAZI_API_KEY."],
+      [`${name} check`, "Check the settings below and the API key against ChatKazi (one list_sessions\ncall), print a verdict for each, and exit 0 if all work, 1 if not."],
       [`${name} --sandbox`, "Serve MCP over stdio on a simulated ChatKazi: no API key, no phone, nothing\nsent to WhatsApp. Every result says it is the sandbox."],
       [`${name} http [--port N] [--host H]`, `Serve MCP over Streamable HTTP on http://H:N/mcp, for remote hosts. H defaults\nto ${DEFAULT_HTTP_HOST} (0.0.0.0 in a container), N to PORT, else 8080.`],
       [`${name} sandbox [--port N]`, `Run only the simulated ChatKazi API as an HTTP server on 127.0.0.1:N\n(default ${DEFAULT_SANDBOX_PORT}; 0 picks a free port), to test other integrations against.`],
@@ -105,10 +108,17 @@ export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   if (extra.length > 0) return invalid(`unexpected argument "${extra[0]}"`)
   if (subcommand === "http") return parseHttp(values)
   if (values.host !== undefined) return invalid("--host only applies to \"http\"")
-  if (subcommand !== undefined && subcommand !== "sandbox") return invalid(`unknown command "${subcommand}"`)
+  if (subcommand !== undefined && subcommand !== "sandbox" && subcommand !== "check") {
+    return invalid(`unknown command "${subcommand}"`)
+  }
   if (subcommand === "sandbox" && values.sandbox) return invalid("use either \"sandbox\" or \"--sandbox\", not both")
 
   const sandboxFlags = ["max-sessions", "scan-after", "scan-after-polls", "reply-after", "api-key", "webhook-url", "port"] as const
+  if (subcommand === "check") {
+    if (values.sandbox) return invalid("check tests the live settings; the sandbox needs none")
+    const stray = sandboxFlags.find((flag) => values[flag] !== undefined)
+    return stray === undefined ? { _tag: "Check" } : invalid(`--${stray} only applies to the sandbox`)
+  }
   if (subcommand === undefined && !values.sandbox) {
     const stray = sandboxFlags.find((flag) => values[flag] !== undefined)
     return stray === undefined ? { _tag: "Serve" } : invalid(`--${stray} only applies to the sandbox`)

@@ -6,7 +6,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Option } from "effect"
 import type { ChatKaziError } from "./errors/ChatKaziError.js"
 import { createRequire } from "node:module"
 import { type Command, helpText, parseCommand } from "./cli.js"
@@ -50,6 +50,22 @@ const Store = StateStore.layerConfig
 /** Incoming messages: the inbox on the store, and the webhook listener when CHATKAZI_WEBHOOK_PORT is set. */
 const Receiving = stdioReceiving.pipe(Layer.provide(Store))
 
+/** One line on stderr once the server is up: what it will use, never the key. */
+const ready = Effect.gen(function*() {
+  const config = yield* ChatKaziConfig
+  const safety = yield* SafetyConfig
+  yield* Effect.logInfo(
+    `${name} ${version} ready on stdio: ChatKazi at ${config.baseUrl}, timeout ${config.timeoutMs} ms, ` +
+      `${safety.readOnly ? "read-only" : "sends allowed"} (allowlist: ${
+        Option.match(safety.allowedRecipients, { onNone: () => "anyone", onSome: (list) => list.join(",") })
+      }; at most ${safety.maxSendsPerMinute} sends a minute per session; duplicates within ${safety.dedupeWindowSeconds} s suppressed)`
+  )
+}).pipe(
+  Effect.provide(Layer.merge(ChatKaziConfig.layer, SafetyConfig.layer)),
+  // Without working settings a warning with the guidance was logged at start instead.
+  Effect.catchAll(() => Effect.logInfo(`${name} ${version} ready on stdio, without ChatKazi access (see the warning above)`))
+)
+
 const run = (command: Command): Effect.Effect<void, unknown> => {
   switch (command._tag) {
     case "Help":
@@ -57,7 +73,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
     case "Version":
       return Console.log(`${name} ${version}`)
     case "Invalid":
-      return Console.error(`${name}: ${command.problem}\nRun "${name} --help" for usage.`).pipe(
+      return Console.error(`${name}: ${command.problem}\nRun "npx ${name} --help" for usage.`).pipe(
         Effect.zipRight(Effect.fail(command))
       )
     case "ServeSandbox":
@@ -87,13 +103,20 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
           )
         )
       )
+    case "Check":
+      return Effect.promise(() => import("./check.js")).pipe(
+        Effect.flatMap(({ runCheck }) => runCheck),
+        Effect.provide(FetchHttpClient.layer),
+        Effect.flatMap((ok) => ok ? Effect.void : Effect.fail(command))
+      )
     case "Serve":
       return serveStdio({
         name,
         version,
         tools,
         layer: Layer.mergeAll(Gateway, Guards(Store), Receiving),
-        resources: (runtime, server) => [messagesResource(runtime, (uri) => server.sendResourceUpdated({ uri }))]
+        resources: (runtime, server) => [messagesResource(runtime, (uri) => server.sendResourceUpdated({ uri }))],
+        onReady: ready
       })
   }
 }

@@ -7,6 +7,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Console, Effect, Layer, Runtime } from "effect"
 import { createServer } from "node:http"
+import { errorCode } from "../services/internal/errorCode.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
 import { Simulator } from "./Simulator.js"
 import { SimulatorApp } from "./SimulatorApp.js"
@@ -82,6 +83,21 @@ const describeScan = (settings: SandboxSettings) => {
   return ways.join(", or ")
 }
 
-/** Serves until interrupted. */
+/** Why the socket could not be opened, and what to do about it. */
+const describeListenFailure = (port: number, error: unknown): string => {
+  switch (errorCode(error)) {
+    case "EADDRINUSE":
+      return `Port ${port} on 127.0.0.1 is already in use, so the sandbox cannot listen there: stop what uses it, ` +
+        "or pick another port with --port N (--port 0 picks a free one)."
+    case "EACCES":
+      return `This user may not listen on port ${port}: pick a port above 1023 with --port N.`
+    default:
+      return `The sandbox could not listen on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/** Serves until interrupted; says why on stderr when it cannot start. */
 export const runSandboxServer = (options: SandboxServerOptions): Effect.Effect<never, unknown> =>
-  Layer.launch(Layer.effectDiscard(announce(options)).pipe(Layer.provideMerge(layer(options))))
+  Layer.launch(Layer.effectDiscard(announce(options)).pipe(Layer.provideMerge(layer(options)))).pipe(
+    Effect.tapError((error) => Console.error(describeListenFailure(options.port, error)))
+  )

@@ -25,60 +25,6 @@ export interface ChatKaziSettings {
   readonly mediaCheckTimeoutMs: number
 }
 
-export class ChatKaziConfig extends Context.Tag("chatkazi-mcp/ChatKaziConfig")<ChatKaziConfig, ChatKaziSettings>() {
-  /** Reads `CHATKAZI_*` from the environment (or the current `ConfigProvider`). */
-  static readonly layer: Layer.Layer<ChatKaziConfig, MissingApiKey | InvalidConfig> = Layer.effect(
-    ChatKaziConfig,
-    Effect.gen(function*() {
-      const apiKey = yield* setting("CHATKAZI_API_KEY", Config.option(Config.redacted("CHATKAZI_API_KEY")))
-      const key = Option.isNone(apiKey) ? "" : Redacted.value(apiKey.value).trim()
-      if (key === "") return yield* new MissingApiKey()
-      // A header cannot carry these, and the HTTP client's complaint would quote the key back.
-      if (/[\s\x00-\x1f\x7f]/.test(key)) {
-        return yield* new InvalidConfig({
-          setting: "CHATKAZI_API_KEY",
-          problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
-        })
-      }
-      return { apiKey: Redacted.make(key), ...yield* ChatKaziConfig.sharedSettings }
-    })
-  )
-
-  /**
-   * Every setting but the key: what all callers of an HTTP server share when each brings their own key.
-   */
-  static readonly sharedSettings: Effect.Effect<Omit<ChatKaziSettings, "apiKey">, InvalidConfig> = Effect.gen(
-    function*() {
-      return {
-        baseUrl: yield* setting(
-          "CHATKAZI_BASE_URL",
-          Config.string("CHATKAZI_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))
-        ).pipe(Effect.flatMap(parseBaseUrl)),
-        timeoutMs: yield* positiveInt("CHATKAZI_TIMEOUT_MS", 30_000),
-        maxRetries: yield* nonNegativeInt("CHATKAZI_MAX_RETRIES", 2),
-        retryBaseDelayMs: yield* nonNegativeInt("CHATKAZI_RETRY_BASE_DELAY_MS", 250),
-        maxRetryAfterMs: yield* nonNegativeInt("CHATKAZI_MAX_RETRY_AFTER_MS", 10_000),
-        maxConcurrency: yield* positiveInt("CHATKAZI_MAX_CONCURRENCY", 8),
-        mediaCheckTimeoutMs: yield* positiveInt("CHATKAZI_MEDIA_CHECK_TIMEOUT_MS", 5_000)
-      }
-    }
-  )
-
-  /** Settings for tests and embedding apps: defaults filled in, any of them overridden. */
-  static readonly make = (settings: Partial<Omit<ChatKaziSettings, "apiKey">> & { readonly apiKey: string }) =>
-    ChatKaziConfig.of({
-      timeoutMs: 30_000,
-      maxRetries: 2,
-      retryBaseDelayMs: 250,
-      maxRetryAfterMs: 10_000,
-      maxConcurrency: 8,
-      mediaCheckTimeoutMs: 5_000,
-      ...settings,
-      baseUrl: Effect.runSync(parseBaseUrl(settings.baseUrl ?? DEFAULT_BASE_URL)),
-      apiKey: Redacted.make(settings.apiKey)
-    })
-}
-
 /** Reads one setting, turning Effect's `ConfigError` into an `InvalidConfig` that names it. */
 export const setting = <A>(name: string, config: Config.Config<A>) =>
   Effect.mapError(config, (error) => new InvalidConfig({ setting: name, problem: describeConfigError(error) }))
@@ -121,3 +67,75 @@ const describeConfigError = (error: ConfigError.ConfigError): string =>
     : ConfigError.isMissingData(error)
     ? "it is missing"
     : String(error).replace(/^\(?Invalid data at \w+: ?/, "")
+
+/** The API key: set, and nothing a header cannot carry. */
+const apiKey = Effect.gen(function*() {
+  const raw = yield* setting("CHATKAZI_API_KEY", Config.option(Config.redacted("CHATKAZI_API_KEY")))
+  const key = Option.isNone(raw) ? "" : Redacted.value(raw.value).trim()
+  if (key === "") return yield* new MissingApiKey()
+  // A header cannot carry these, and the HTTP client's complaint would quote the key back.
+  if (/[\s\x00-\x1f\x7f]/.test(key)) {
+    return yield* new InvalidConfig({
+      setting: "CHATKAZI_API_KEY",
+      problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
+    })
+  }
+  return Redacted.make(key)
+})
+
+/** Each setting of the connection to the gateway, by its variable's name, read on its own. */
+export const connectionSettings = {
+  CHATKAZI_API_KEY: apiKey,
+  CHATKAZI_BASE_URL: setting(
+    "CHATKAZI_BASE_URL",
+    Config.string("CHATKAZI_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))
+  ).pipe(Effect.flatMap(parseBaseUrl)),
+  CHATKAZI_TIMEOUT_MS: positiveInt("CHATKAZI_TIMEOUT_MS", 30_000),
+  CHATKAZI_MAX_RETRIES: nonNegativeInt("CHATKAZI_MAX_RETRIES", 2),
+  CHATKAZI_RETRY_BASE_DELAY_MS: nonNegativeInt("CHATKAZI_RETRY_BASE_DELAY_MS", 250),
+  CHATKAZI_MAX_RETRY_AFTER_MS: nonNegativeInt("CHATKAZI_MAX_RETRY_AFTER_MS", 10_000),
+  CHATKAZI_MAX_CONCURRENCY: positiveInt("CHATKAZI_MAX_CONCURRENCY", 8),
+  CHATKAZI_MEDIA_CHECK_TIMEOUT_MS: positiveInt("CHATKAZI_MEDIA_CHECK_TIMEOUT_MS", 5_000)
+}
+
+const { CHATKAZI_API_KEY: _, ...gatewaySettings } = connectionSettings
+
+type GatewayRead = { readonly [K in keyof typeof gatewaySettings]: Effect.Effect.Success<(typeof gatewaySettings)[K]> }
+
+const fromRead = (read: GatewayRead): Omit<ChatKaziSettings, "apiKey"> => ({
+  baseUrl: read.CHATKAZI_BASE_URL,
+  timeoutMs: read.CHATKAZI_TIMEOUT_MS,
+  maxRetries: read.CHATKAZI_MAX_RETRIES,
+  retryBaseDelayMs: read.CHATKAZI_RETRY_BASE_DELAY_MS,
+  maxRetryAfterMs: read.CHATKAZI_MAX_RETRY_AFTER_MS,
+  maxConcurrency: read.CHATKAZI_MAX_CONCURRENCY,
+  mediaCheckTimeoutMs: read.CHATKAZI_MEDIA_CHECK_TIMEOUT_MS
+})
+
+export class ChatKaziConfig extends Context.Tag("chatkazi-mcp/ChatKaziConfig")<ChatKaziConfig, ChatKaziSettings>() {
+  /** Reads `CHATKAZI_*` from the environment (or the current `ConfigProvider`). */
+  static readonly layer: Layer.Layer<ChatKaziConfig, MissingApiKey | InvalidConfig> = Layer.effect(
+    ChatKaziConfig,
+    Effect.map(Effect.all(connectionSettings), (read) => ({ apiKey: read.CHATKAZI_API_KEY, ...fromRead(read) }))
+  )
+
+  /** Every setting but the key: what all callers of an HTTP server share when each brings their own key. */
+  static readonly sharedSettings: Effect.Effect<Omit<ChatKaziSettings, "apiKey">, InvalidConfig> = Effect.map(
+    Effect.all(gatewaySettings),
+    fromRead
+  )
+
+  /** Settings for tests and embedding apps: defaults filled in, any of them overridden. */
+  static readonly make = (settings: Partial<Omit<ChatKaziSettings, "apiKey">> & { readonly apiKey: string }) =>
+    ChatKaziConfig.of({
+      timeoutMs: 30_000,
+      maxRetries: 2,
+      retryBaseDelayMs: 250,
+      maxRetryAfterMs: 10_000,
+      maxConcurrency: 8,
+      mediaCheckTimeoutMs: 5_000,
+      ...settings,
+      baseUrl: Effect.runSync(parseBaseUrl(settings.baseUrl ?? DEFAULT_BASE_URL)),
+      apiKey: Redacted.make(settings.apiKey)
+    })
+}

@@ -26,25 +26,33 @@ export interface SafetySettings {
 export const CONFIRM_SENDS = ["auto", "always", "never"] as const
 export type ConfirmSends = (typeof CONFIRM_SENDS)[number]
 
+/** Each safety setting, by its variable's name, read on its own. */
+export const safetySettings = {
+  CHATKAZI_DEDUPE_WINDOW_SECONDS: nonNegativeInt("CHATKAZI_DEDUPE_WINDOW_SECONDS", 30),
+  CHATKAZI_MAX_SENDS_PER_MINUTE: positiveInt("CHATKAZI_MAX_SENDS_PER_MINUTE", 20),
+  CHATKAZI_ALLOWED_RECIPIENTS: setting(
+    "CHATKAZI_ALLOWED_RECIPIENTS",
+    Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
+  ).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: (raw) => parseAllowlist(raw) }))),
+  CHATKAZI_READ_ONLY: setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false))),
+  CHATKAZI_CONFIRM_SENDS: setting(
+    "CHATKAZI_CONFIRM_SENDS",
+    Config.string("CHATKAZI_CONFIRM_SENDS").pipe(Config.withDefault(""))
+  ).pipe(Effect.flatMap((raw) => parseConfirmSends(raw))),
+  CHATKAZI_CONFIRM_TIMEOUT_SECONDS: positiveInt("CHATKAZI_CONFIRM_TIMEOUT_SECONDS", 120)
+}
+
 export class SafetyConfig extends Context.Tag("chatkazi-mcp/SafetyConfig")<SafetyConfig, SafetySettings>() {
   static readonly layer: Layer.Layer<SafetyConfig, InvalidConfig> = Layer.effect(
     SafetyConfig,
-    Effect.gen(function*() {
-      return {
-        dedupeWindowSeconds: yield* nonNegativeInt("CHATKAZI_DEDUPE_WINDOW_SECONDS", 30),
-        maxSendsPerMinute: yield* positiveInt("CHATKAZI_MAX_SENDS_PER_MINUTE", 20),
-        allowedRecipients: yield* setting(
-          "CHATKAZI_ALLOWED_RECIPIENTS",
-          Config.option(Config.string("CHATKAZI_ALLOWED_RECIPIENTS"))
-        ).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: parseAllowlist }))),
-        readOnly: yield* setting("CHATKAZI_READ_ONLY", Config.boolean("CHATKAZI_READ_ONLY").pipe(Config.withDefault(false))),
-        confirmSends: yield* setting(
-          "CHATKAZI_CONFIRM_SENDS",
-          Config.string("CHATKAZI_CONFIRM_SENDS").pipe(Config.withDefault(""))
-        ).pipe(Effect.flatMap(parseConfirmSends)),
-        confirmTimeoutSeconds: yield* positiveInt("CHATKAZI_CONFIRM_TIMEOUT_SECONDS", 120)
-      }
-    })
+    Effect.map(Effect.all(safetySettings), (read) => ({
+      dedupeWindowSeconds: read.CHATKAZI_DEDUPE_WINDOW_SECONDS,
+      maxSendsPerMinute: read.CHATKAZI_MAX_SENDS_PER_MINUTE,
+      allowedRecipients: read.CHATKAZI_ALLOWED_RECIPIENTS,
+      readOnly: read.CHATKAZI_READ_ONLY,
+      confirmSends: read.CHATKAZI_CONFIRM_SENDS,
+      confirmTimeoutSeconds: read.CHATKAZI_CONFIRM_TIMEOUT_SECONDS
+    }))
   )
 
   static readonly make = (settings: Partial<SafetySettings> = {}) =>

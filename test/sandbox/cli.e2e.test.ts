@@ -4,12 +4,30 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
-import { DEFAULT_SANDBOX_PORT, parseCommand } from "../../src/cli.js"
+import { DEFAULT_SANDBOX_PORT, helpText, parseCommand } from "../../src/cli.js"
 import { serverEntry, serverNode } from "../support/serverEntry.js"
 
 describe("parseCommand", () => {
   it("serves live MCP by default", () => {
     expect(parseCommand([])).toEqual({ _tag: "Serve" })
+  })
+
+  it("reads check, which takes no sandbox options", () => {
+    expect(parseCommand(["check"])).toEqual({ _tag: "Check" })
+    expect(parseCommand(["check", "--port", "1"])).toMatchObject({ _tag: "Invalid" })
+    expect(parseCommand(["check", "--sandbox"])).toMatchObject({ _tag: "Invalid" })
+  })
+
+  it("every command the help shows parses", () => {
+    const usage = helpText("chatkazi-mcp", "0.0.0").split("\n\n")[1]!
+    const commands = [...usage.matchAll(/^ {2}(chatkazi-mcp[^ ]*(?: (?!\s)[^ ]+)*)/gm)].map((m) => m[1]!)
+    expect(commands).toContain("chatkazi-mcp check")
+    for (const command of commands) {
+      for (const variant of command.replace(/ \[--port N\]/, " --port 0").replace(/ \[--host H\]/, " --host 127.0.0.1").split(" | ")) {
+        const argv = variant.split(" ").filter((word) => word !== "chatkazi-mcp")
+        expect(parseCommand(argv), variant).not.toMatchObject({ _tag: "Invalid" })
+      }
+    }
   })
 
   it("reads --sandbox, sandbox --port and their options", () => {

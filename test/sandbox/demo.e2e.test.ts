@@ -3,7 +3,7 @@
  * (`npm test` builds first, so the demo finds the server built and does not rebuild it.)
  * Under another Node (`CHATKAZI_TEST_NODE`, see test:runtimes) the demo script runs on that Node.
  */
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { join } from "node:path"
 import { repoRoot } from "../support/serverEntry.js"
@@ -58,5 +58,13 @@ describe("npm run demo", () => {
     expect(stdout).toMatch(/\.\.\. progress [\d.]+\/60 s: qr_ready after/)
     // The QR drawn in the terminal: rows of half blocks.
     expect(stdout).toMatch(/[▀▄█]{5,}/)
+    // Every command its last lines point to exists.
+    const pointers = [...stdout.slice(stdout.indexOf("Demo finished")).matchAll(/`node ([^`]+)`/g)].map((m) => m[1]!.split(" "))
+    expect(pointers.length).toBeGreaterThan(0)
+    for (const [entry, ...args] of pointers) {
+      const run = spawnSync(process.execPath, [entry!, ...args], { cwd: repoRoot, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } })
+      expect(run.stderr, args.join(" ")).not.toMatch(/unknown command|Cannot find module/)
+      expect(run.stdout.length, args.join(" ")).toBeGreaterThan(0)
+    }
   })
 })
