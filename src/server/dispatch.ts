@@ -10,7 +10,7 @@
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Data, Effect, Schema } from "effect"
 import { type ChatKaziError, ReadOnlyMode } from "../errors/ChatKaziError.js"
-import { type AnyTool, decodeInput, objectJsonSchema, type ToolReply } from "../tools/Tool.js"
+import { type AnyTool, decodeInput, objectJsonSchema, type ToolReply, type ToolUi } from "../tools/Tool.js"
 
 export interface DispatchOptions {
   readonly tools: ReadonlyArray<AnyTool>
@@ -87,7 +87,14 @@ export const describeTool = (tool: AnyTool): McpTool => ({
   description: tool.description,
   inputSchema: objectJsonSchema(tool.input),
   outputSchema: objectJsonSchema(tool.output),
-  annotations: { title: tool.title, ...tool.annotations }
+  annotations: { title: tool.title, ...tool.annotations },
+  ...(tool.ui === undefined ? {} : { _meta: uiMeta(tool.ui) })
+})
+
+/** `_meta.ui`, plus the extension's older flat `ui/resourceUri` key that earlier hosts read. */
+const uiMeta = (ui: ToolUi): Record<string, unknown> => ({
+  ui,
+  ...(ui.resourceUri === undefined ? {} : { "ui/resourceUri": ui.resourceUri })
 })
 
 const withNotice = (text: string, notice: string | undefined) => notice ? `${notice}\n${text}` : text

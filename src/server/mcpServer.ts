@@ -14,6 +14,7 @@ import { Cause, Effect, Exit, Option, type Runtime } from "effect"
 import { Progress } from "../services/Progress.js"
 import type { Calls } from "./calls.js"
 import { type Dispatch, stoppedResult } from "./dispatch.js"
+import { listedTools, registerUiResources } from "./uiResource.js"
 
 export interface McpServerOptions<R> {
   readonly name: string
@@ -33,14 +34,18 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   const server = new Server(
     { name: options.name, version: options.version },
     {
-      capabilities: { tools: {} },
+      capabilities: { tools: {}, resources: {} },
       ...(options.instructions ? { instructions: options.instructions } : {}),
       jsonSchemaValidator: noElicitation
     }
   )
   if (options.onError) server.onerror = options.onError
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: listedTools(dispatch.tools, server.getClientCapabilities())
+  }))
+  // MCP Apps: the linking card's ui:// resource (uiResource.ts).
+  registerUiResources(server)
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name, arguments: args, _meta } = request.params
     const progressToken = _meta?.progressToken

@@ -2,6 +2,7 @@ import { Effect, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { Details } from "../services/Responses.js"
 import { SessionId } from "./Inputs.js"
+import { rendersLinkCard } from "./LinkCard.js"
 import { guideFor } from "./SessionLifecycle.js"
 import { describeDetails } from "./SessionView.js"
 import { defineTool, type ToolImage } from "./Tool.js"
@@ -29,6 +30,7 @@ export const getSessionQr = defineTool({
     details: Details
   }),
   annotations: { readOnlyHint: true, openWorldHint: true },
+  ui: rendersLinkCard,
   run: ({ sessionId }) =>
     Effect.gen(function*() {
       const found = yield* (yield* ChatKazi).sessionQr(sessionId)

@@ -3,6 +3,7 @@
  */
 import { getSessionQr } from "./getSessionQr.js"
 import { getSessionStatus } from "./getSessionStatus.js"
+import { linkCardState } from "./linkCardState.js"
 import { listSessions } from "./listSessions.js"
 import { logoutSession } from "./logoutSession.js"
 import { sendWhatsappMedia } from "./sendWhatsappMedia.js"
@@ -19,7 +20,8 @@ export const tools = [
   waitForSession,
   logoutSession,
   sendWhatsappText,
-  sendWhatsappMedia
+  sendWhatsappMedia,
+  linkCardState
 ] as const
 
 /** The services a runtime must provide to run every tool. */

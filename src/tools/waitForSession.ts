@@ -3,6 +3,7 @@ import { ChatKazi } from "../services/ChatKazi.js"
 import { Progress } from "../services/Progress.js"
 import type { Session } from "../services/Responses.js"
 import { SessionId } from "./Inputs.js"
+import { rendersLinkCard } from "./LinkCard.js"
 import { guideFor, SESSION_STATES } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"
 
@@ -55,6 +56,7 @@ export const waitForSession = defineTool({
     nextStep: Schema.String
   }),
   annotations: { readOnlyHint: true, openWorldHint: true },
+  ui: rendersLinkCard,
   run: ({ intervalSeconds, sessionId, timeoutSeconds, until }) =>
     Effect.gen(function*() {
       const chatKazi = yield* ChatKazi
