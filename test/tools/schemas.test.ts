@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { getSessionQr } from "../../src/tools/getSessionQr.js"
 import { getSessionStatus } from "../../src/tools/getSessionStatus.js"
+import { linkCardState } from "../../src/tools/linkCardState.js"
 import { listSessions } from "../../src/tools/listSessions.js"
 import { logoutSession } from "../../src/tools/logoutSession.js"
 import { tools } from "../../src/tools/registry.js"
@@ -31,6 +32,7 @@ const cases: ReadonlyArray<Case> = [
   { tool: getSessionStatus, required: ["sessionId"], properties: ["sessionId"] },
   { tool: getSessionQr, required: ["sessionId"], properties: ["sessionId"] },
   { tool: logoutSession, required: ["sessionId"], properties: ["sessionId"] },
+  { tool: linkCardState, required: ["sessionId"], properties: ["sessionId"] },
   { tool: sendWhatsappText, required: ["to", "text"], properties: ["to", "text", "sessionId"] },
   {
     tool: sendWhatsappMedia,

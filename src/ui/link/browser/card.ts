@@ -40,6 +40,7 @@ const ui = {
   pairing: element("pairing"),
   pairingCode: element("pairing-code"),
   done: element("done"),
+  doneText: element("done-text"),
   status: element("status"),
   check: element<HTMLButtonElement>("check"),
   asText: element<HTMLDetailsElement>("as-text"),
@@ -166,21 +167,27 @@ const finishLinked = (id: string) => {
   if (sawWaiting) void tellModel(id)
 }
 
+/**
+ * The model hears of it twice, each only if the host takes it: the context update keeps the fact
+ * for its next turn, the message starts that turn, so the conversation goes on without the user typing.
+ */
 const tellModel = async (id: string) => {
   const host = app.getHostCapabilities()
-  const text = linkedContext(id)
-  if (host?.updateModelContext) {
-    await app.updateModelContext({
-      content: [{ type: "text", text }],
-      structuredContent: { sessionId: id, state: "connected" }
-    }).catch(() => undefined)
-  }
-  if (host?.message) {
-    await app.sendMessage({
-      role: "user",
-      content: [{ type: "text", text: `My phone is linked now: WhatsApp session "${id}" is connected.` }]
-    }).catch(() => undefined)
-  }
+  const told = await Promise.all([
+    host?.updateModelContext
+      ? app.updateModelContext({
+        content: [{ type: "text", text: linkedContext(id) }],
+        structuredContent: { sessionId: id, state: "connected" }
+      }).then(() => true, () => false)
+      : false,
+    host?.message
+      ? app.sendMessage({
+        role: "user",
+        content: [{ type: "text", text: `My phone is linked now: WhatsApp session "${id}" is connected.` }]
+      }).then((result) => !result.isError, () => false)
+      : false
+  ])
+  if (told.some(Boolean)) ui.doneText.textContent += " The assistant has been told, so you can go on in the chat."
 }
 
 const take = (reading: Reading) => {
