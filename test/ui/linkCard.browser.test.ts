@@ -8,13 +8,14 @@
 import { isToolVisibilityAppOnly } from "@modelcontextprotocol/ext-apps/app-bridge"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import type { CallToolRequest, CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js"
+import type { CallToolRequest, CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { build } from "esbuild"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import type { Browser, FrameLocator, Page } from "playwright-core"
+import type { Browser, FrameLocator } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { launchChromium, readQr } from "../support/chromium.js"
+import { ScriptedGateway } from "../support/ScriptedGateway.js"
 import { repoRoot, serverEntry } from "../support/serverEntry.js"
 
 const artifacts = resolve(repoRoot, "test-artifacts")
@@ -62,90 +63,117 @@ interface HostWindow {
 
 const textOf = (result: CallToolResult) => result.content.flatMap((c) => (c.type === "text" ? [c.text] : [])).join("\n")
 
-describe("the linking card in a host that renders MCP Apps", { timeout: 60_000 }, () => {
-  let browser: Browser
-  let client: Client
-  let page: Page
-  let listed: ReadonlyArray<Tool>
+/** Connects to the built server as a host that renders MCP Apps would. */
+const connectAsAppsHost = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const client = new Client(
+    { name: "link-card-test-host", version: "0.0.0" },
+    { capabilities: { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } } } }
+  )
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [serverEntry, ...args],
+      env: { ...getDefaultEnvironment(), ...env },
+      stderr: "ignore"
+    })
+  )
+  return client
+}
+
+const hostScript = () =>
+  build({
+    entryPoints: [resolve(repoRoot, "test/ui/browserHost/host.ts")],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    logLevel: "error"
+  }).then((out) => out.outputFiles[0]!.text.replaceAll("</script", "<\\/script"))
+
+/** A page of the test host, its tool calls forwarded to `client`, with what it saw recorded. */
+const openHost = async (browser: Browser, client: Client, script: string) => {
+  const listed = (await client.listTools()).tools
   const appCalls: Array<string> = []
   const requests: Array<string> = []
   const consoleErrors: Array<string> = []
+  const page = await browser.newPage({ viewport: { width: 520, height: 760 } })
+  page.on("request", (request) => requests.push(request.url()))
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text())
+  })
+  // What a host does with an app's tools/call: only tools the app may call reach the server.
+  await page.exposeFunction("hostCallTool", async (params: CallToolRequest["params"]) => {
+    const tool = listed.find((t) => t.name === params.name)
+    const visibility = (tool?._meta?.["ui"] as { visibility?: Array<string> } | undefined)?.visibility
+    if (tool === undefined || (visibility !== undefined && !visibility.includes("app"))) {
+      throw new Error(`tool ${params.name} is not available to apps`)
+    }
+    appCalls.push(params.name)
+    return client.callTool(params)
+  })
+  await page.route(HOST_URL, (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      headers: { "content-security-policy": DEFAULT_CSP },
+      body: `<!doctype html><html><head><meta charset="utf-8"><style>
+        body { margin: 0; padding: 16px; font-family: sans-serif; }
+        html[data-theme="dark"] body { background: #111214; }
+        iframe { border: 1px solid #8886; border-radius: 12px; width: 460px; height: 620px; display: block; }
+      </style></head><body><script>${script}</script></body></html>`
+    })
+  )
+  await page.goto(HOST_URL)
+  const card = (): FrameLocator => page.frameLocator("iframe")
+  return {
+    page,
+    listed,
+    appCalls,
+    requests,
+    consoleErrors,
+    card,
+    /** Opens the card as the host does after the model called a tool with a card. */
+    open: async (toolInput: Record<string, unknown>, toolResult: CallToolResult, theme: "light" | "dark", variables: Record<string, string>) => {
+      const resource = await client.readResource({ uri: "ui://chatkazi/link" })
+      const html = (resource.contents[0] as { text: string }).text
+      await page.evaluate((card) => (globalThis as unknown as HostWindow).testHost.open(card), { html, toolInput, toolResult, theme, variables })
+    },
+    shoot: async (name: string) => {
+      mkdirSync(artifacts, { recursive: true })
+      const png = await page.locator("iframe").screenshot()
+      writeFileSync(resolve(artifacts, name), png)
+      return png
+    },
+    background: () =>
+      card().locator("body").evaluate((body) =>
+        (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body)
+          .backgroundColor
+      )
+  }
+}
+
+let browser: Browser
+let script: string
+beforeAll(async () => {
+  ;[browser, script] = await Promise.all([launchChromium(), hostScript()])
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe("the linking card in a host that renders MCP Apps, on the sandbox", { timeout: 60_000 }, () => {
+  let client: Client
+  let host: Awaited<ReturnType<typeof openHost>>
 
   beforeAll(async () => {
-    const [launched, hostScript] = await Promise.all([
-      launchChromium(),
-      build({
-        entryPoints: [resolve(repoRoot, "test/ui/browserHost/host.ts")],
-        bundle: true,
-        write: false,
-        format: "iife",
-        platform: "browser",
-        logLevel: "error"
-      }).then((out) => out.outputFiles[0]!.text.replaceAll("</script", "<\\/script"))
-    ])
-    browser = launched
-    client = new Client(
-      { name: "link-card-test-host", version: "0.0.0" },
-      { capabilities: { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } } } }
-    )
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [serverEntry, "--sandbox", "--scan-after", String(SCAN_AFTER_SECONDS), "--scan-after-polls", "never"],
-        env: getDefaultEnvironment(),
-        stderr: "ignore"
-      })
-    )
-    listed = (await client.listTools()).tools
-
-    page = await browser.newPage({ viewport: { width: 520, height: 760 } })
-    page.on("request", (request) => requests.push(request.url()))
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text())
-    })
-    // What a host does with an app's tools/call: only tools the app may call reach the server.
-    await page.exposeFunction("hostCallTool", async (params: CallToolRequest["params"]) => {
-      const tool = listed.find((t) => t.name === params.name)
-      const visibility = (tool?._meta?.["ui"] as { visibility?: Array<string> } | undefined)?.visibility
-      if (tool === undefined || (visibility !== undefined && !visibility.includes("app"))) {
-        throw new Error(`tool ${params.name} is not available to apps`)
-      }
-      appCalls.push(params.name)
-      return client.callTool(params)
-    })
-    await page.route(HOST_URL, (route) =>
-      route.fulfill({
-        contentType: "text/html",
-        headers: { "content-security-policy": DEFAULT_CSP },
-        body: `<!doctype html><html><head><meta charset="utf-8"><style>
-          body { margin: 0; padding: 16px; font-family: sans-serif; }
-          html[data-theme="dark"] body { background: #111214; }
-          iframe { border: 1px solid #8886; border-radius: 12px; width: 460px; height: 620px; display: block; }
-        </style></head><body><script>${hostScript}</script></body></html>`
-      })
-    )
-    await page.goto(HOST_URL)
+    client = await connectAsAppsHost(["--sandbox", "--scan-after", String(SCAN_AFTER_SECONDS), "--scan-after-polls", "never"])
+    host = await openHost(browser, client, script)
   }, 60_000)
-
   afterAll(async () => {
-    await browser?.close()
     await client?.close()
   })
 
-  const card = (): FrameLocator => page.frameLocator("iframe")
-  const shoot = async (name: string) => {
-    mkdirSync(artifacts, { recursive: true })
-    const png = await page.locator("iframe").screenshot()
-    writeFileSync(resolve(artifacts, name), png)
-    return png
-  }
-  const background = () =>
-    card().locator("body").evaluate((body) =>
-      (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body)
-        .backgroundColor
-    )
-
   it("keeps the app-only tool out of the model's tool list", () => {
+    const { listed } = host
     const names = listed.map((t) => t.name)
     // This client declared MCP Apps, so it is told about the card's tool, marked for the app only...
     expect(names).toContain("link_card_state")
@@ -164,18 +192,10 @@ describe("the linking card in a host that renders MCP Apps", { timeout: 60_000 }
     const payload = (qrResult.structuredContent as { qr: string }).qr
     expect(payload).toMatch(/^2@chatkazi-sandbox/)
 
-    const resource = await client.readResource({ uri: "ui://chatkazi/link" })
-    const html = (resource.contents[0] as { text: string }).text
-    const open = {
-      html,
-      toolInput: { sessionId: "default" },
-      toolResult: qrResult,
-      theme: "light" as const,
-      variables: LIGHT
-    }
-    await page.evaluate((card) => (globalThis as unknown as HostWindow).testHost.open(card), open)
+    const { appCalls, background, page, shoot } = host
+    await host.open({ sessionId: "default" }, qrResult, "light", LIGHT)
 
-    const frame = card()
+    const frame = host.card()
     await expect.poll(() => frame.locator("#qr canvas").count()).toBe(1)
     await expect.poll(() => frame.locator("#state").textContent()).toBe("Waiting for you to scan the code")
     expect(await frame.locator("#session-id").textContent()).toBe("default")
@@ -219,7 +239,59 @@ describe("the linking card in a host that renders MCP Apps", { timeout: 60_000 }
     expect(textOf(status)).toMatch(/connected/)
 
     // Nothing left the page but the host document itself, and nothing broke the CSP.
-    expect(requests).toEqual([HOST_URL])
-    expect(consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([])
+    expect(host.requests).toEqual([HOST_URL])
+    expect(host.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([])
+  })
+})
+
+describe("the linking card against a gateway whose QR rotates", { timeout: 60_000 }, () => {
+  let gateway: ScriptedGateway
+  let client: Client
+  let host: Awaited<ReturnType<typeof openHost>>
+  // What the scripted ChatKazi says right now; the test changes it as a phone and WhatsApp would.
+  let state = "qr_ready"
+  let qr = "2@first-linking-code"
+
+  beforeAll(async () => {
+    gateway = await ScriptedGateway.start()
+    gateway.setDefault("GET", "/session/status", (request) => ({
+      json: { success: true, data: { sessionId: request.query["sessionId"], status: state } }
+    }))
+    gateway.setDefault("GET", "/session/qr", (request) => ({
+      json: { success: true, data: { sessionId: request.query["sessionId"], status: state, qr, pairingCode: "WXYZ-1234" } }
+    }))
+    client = await connectAsAppsHost([], { CHATKAZI_API_KEY: "ck_test_link_card", CHATKAZI_BASE_URL: gateway.baseUrl })
+    host = await openHost(browser, client, script)
+  }, 60_000)
+  afterAll(async () => {
+    await client?.close()
+    await gateway?.close()
+  })
+
+  it("swaps in each new QR, counts down to the next, shows the pairing code, then Connected", async () => {
+    const qrResult = await client.callTool({ name: "get_session_qr", arguments: { sessionId: "shop" } }) as CallToolResult
+    await host.open({ sessionId: "shop" }, qrResult, "dark", DARK)
+    const frame = host.card()
+    await expect.poll(() => frame.locator("#qr canvas").count()).toBe(1)
+    expect(readQr(await host.shoot("link-card-first-qr-dark.png"))).toBe("2@first-linking-code")
+    expect(await frame.locator("#pairing-code").textContent()).toBe("WXYZ-1234")
+    expect(await frame.locator("#pairing").isVisible()).toBe(true)
+
+    // WhatsApp replaces the code: the card's next poll draws the new one, and now it can count down.
+    qr = "2@second-linking-code"
+    await expect.poll(async () => readQr(await host.page.locator("iframe").screenshot()), { timeout: 10_000 })
+      .toBe("2@second-linking-code")
+    expect(await frame.locator("#rotation").textContent()).toMatch(/^New code in about (1\d|20) s\.$/)
+    expect(await frame.locator("#qr-text").textContent()).toBe("2@second-linking-code")
+    await host.shoot("link-card-rotated-dark.png")
+
+    state = "connected"
+    await expect.poll(() => frame.locator("#state").textContent(), { timeout: 10_000 }).toBe("Connected")
+    const polls = gateway.count("GET", "/session/status")
+    expect(gateway.count("GET", "/session/qr")).toBeGreaterThanOrEqual(2) // the model's fetch, then the card's
+    expect(new Set(host.appCalls)).toEqual(new Set(["link_card_state"]))
+    // Once connected the card stops polling: nothing more reaches the gateway for longer than its 2.5 s interval.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    expect(gateway.count("GET", "/session/status")).toBe(polls)
   })
 })
