@@ -40,13 +40,15 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
   const offered = options.readOnly ? options.tools.filter((tool) => tool.annotations.readOnlyHint) : options.tools
   const byName = new Map(options.tools.map((tool) => [tool.name, tool]))
   const listed = offered.map(describeTool)
+  // Tools only an MCP App may call (visibility ["app"]) are never named to the model.
+  const forModel = offered.filter((tool) => tool.ui?.visibility?.includes("model") !== false)
   const notice = options.notice
 
   const call = <R>(name: string, args: unknown): Effect.Effect<CallToolResult, InvalidCall, R> => {
     const tool = byName.get(name)
     if (tool === undefined) {
       return Effect.fail(
-        new InvalidCall({ message: `Unknown tool "${name}". The tools are: ${offered.map((t) => t.name).join(", ")}.` })
+        new InvalidCall({ message: `Unknown tool "${name}". The tools are: ${forModel.map((t) => t.name).join(", ")}.` })
       )
     }
     if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {

@@ -53,7 +53,7 @@ export const uiResources: ReadonlyArray<Resource> = [linkCardResource]
  */
 export const readUiResource = async (uri: string): Promise<ReadResourceResult | undefined> => {
   if (uri !== LINK_CARD_URI) return undefined
-  const { linkCardHtml } = await import("../ui/link/cardHtml.generated.js")
+  const { linkCardHtml } = await import("../ui/link/generated/cardHtml.js")
   return { contents: [{ uri, mimeType: UI_MIME_TYPE, text: linkCardHtml, _meta: linkCardMeta }] }
 }
 

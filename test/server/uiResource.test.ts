@@ -93,6 +93,9 @@ describe("ui://chatkazi/link over the built server", { timeout: 60_000 }, () => 
       })
     }
     expect(tools.map((t) => t.name)).not.toContain("link_card_state")
+    // Nor does the answer to a call of an unknown tool name it.
+    await expect(server.call("no_such_tool", {})).rejects.toThrow(/The tools are: list_sessions, /)
+    await expect(server.call("no_such_tool", {})).rejects.not.toThrow(/link_card_state/)
     // Tools without a card carry no _meta at all.
     expect(tools.find((t) => t.name === "send_whatsapp_text")).not.toHaveProperty("_meta")
   })

@@ -23,7 +23,8 @@ const HOST_URL = "http://host.test/"
 /** What the extension says a host must enforce when a resource declares no origins. */
 const DEFAULT_CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
   "img-src 'self' data:; media-src 'self' data:; connect-src 'none'"
-const SCAN_AFTER_SECONDS = 4
+/** Long enough for the screenshots before the simulated scan even on a loaded machine. */
+const SCAN_AFTER_SECONDS = 8
 
 const LIGHT = {
   "--color-background-primary": "#fafaf7",
@@ -160,7 +161,8 @@ afterAll(async () => {
   await browser?.close()
 })
 
-describe("the linking card in a host that renders MCP Apps, on the sandbox", { timeout: 60_000 }, () => {
+// The two scenarios run side by side (own server, own page, one browser): most of their time is waiting.
+describe.concurrent("the linking card in a host that renders MCP Apps, on the sandbox", { timeout: 60_000 }, () => {
   let client: Client
   let host: Awaited<ReturnType<typeof openHost>>
 
@@ -172,7 +174,7 @@ describe("the linking card in a host that renders MCP Apps, on the sandbox", { t
     await client?.close()
   })
 
-  it("keeps the app-only tool out of the model's tool list", () => {
+  it("keeps the app-only tool out of the model's tool list", ({ expect }) => {
     const { listed } = host
     const names = listed.map((t) => t.name)
     // This client declared MCP Apps, so it is told about the card's tool, marked for the app only...
@@ -184,7 +186,7 @@ describe("the linking card in a host that renders MCP Apps, on the sandbox", { t
     expect(forModel).toEqual(expect.arrayContaining(["get_session_qr", "wait_for_session"]))
   })
 
-  it("shows a scannable QR in light and dark, then Connected after the scan, and tells the model", async () => {
+  it("shows a scannable QR in light and dark, then Connected after the scan, and tells the model", async ({ expect }) => {
     await client.callTool({ name: "start_session", arguments: { sessionId: "default" } })
     await client.callTool({ name: "wait_for_session", arguments: { sessionId: "default", until: ["qr_ready"], intervalSeconds: 0.5 } })
     // The model's call: from here the simulated phone scans the QR after SCAN_AFTER_SECONDS.
@@ -207,6 +209,7 @@ describe("the linking card in a host that renders MCP Apps, on the sandbox", { t
 
     await page.evaluate((variables) => (globalThis as unknown as HostWindow).testHost.setTheme("dark", variables), DARK)
     await expect.poll(background).toBe("rgb(32, 33, 36)")
+    expect(await frame.locator("#state").textContent(), "the phone must not have scanned yet").not.toBe("Connected")
     expect(readQr(await shoot("link-card-dark.png"))).toBe(payload)
 
     // Keyboard: Tab reaches "Check now", Enter checks at once.
@@ -216,7 +219,7 @@ describe("the linking card in a host that renders MCP Apps, on the sandbox", { t
     await frame.locator("#check").press("Enter")
     await expect.poll(() => appCalls.length).toBeGreaterThan(before)
 
-    await expect.poll(() => frame.locator("#state").textContent(), { timeout: 15_000 }).toBe("Connected")
+    await expect.poll(() => frame.locator("#state").textContent(), { timeout: 20_000 }).toBe("Connected")
     expect(await frame.locator("#done").isVisible()).toBe(true)
     expect(await frame.locator("#waiting").isVisible()).toBe(false)
     await expect.poll(() => frame.locator("#done-text").textContent()).toMatch(/The assistant has been told/)
@@ -244,7 +247,7 @@ describe("the linking card in a host that renders MCP Apps, on the sandbox", { t
   })
 })
 
-describe("the linking card against a gateway whose QR rotates", { timeout: 60_000 }, () => {
+describe.concurrent("the linking card against a gateway whose QR rotates", { timeout: 60_000 }, () => {
   let gateway: ScriptedGateway
   let client: Client
   let host: Awaited<ReturnType<typeof openHost>>
@@ -268,7 +271,7 @@ describe("the linking card against a gateway whose QR rotates", { timeout: 60_00
     await gateway?.close()
   })
 
-  it("swaps in each new QR, counts down to the next, shows the pairing code, then Connected", async () => {
+  it("swaps in each new QR, counts down to the next, shows the pairing code, then Connected", async ({ expect }) => {
     const qrResult = await client.callTool({ name: "get_session_qr", arguments: { sessionId: "shop" } }) as CallToolResult
     await host.open({ sessionId: "shop" }, qrResult, "dark", DARK)
     const frame = host.card()

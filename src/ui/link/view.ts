@@ -94,6 +94,10 @@ export const stateWords = (state: string | undefined): string => {
   }
 }
 
+/** States in which the phone is being waited for, with a QR or a pairing code. */
+export const isAwaitingPhone = (state: string | undefined): boolean =>
+  state === "qr_ready" || state === "pairing_code_ready"
+
 /** States in which waiting longer cannot link the phone: the assistant must start the session again. */
 export const isDeadEnd = (state: string | undefined): boolean =>
   state === "not_started" || state === "disconnected" || state === "logged_out"

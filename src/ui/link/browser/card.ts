@@ -13,6 +13,7 @@ import {
 } from "@modelcontextprotocol/ext-apps"
 import { create as encodeQr } from "qrcode/lib/core/qrcode.js"
 import {
+  isAwaitingPhone,
   isDeadEnd,
   type LinkQr,
   linkedContext,
@@ -29,6 +30,8 @@ import {
 const POLL_MS = 2_500
 /** After this many failed polls in a row the card stops and offers "Check now". */
 const MAX_FAILURES = 5
+/** A card left open in an old chat must not poll the gateway forever. */
+const GIVE_UP_AFTER_MS = 10 * 60_000
 
 const element = <E extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as E
 const ui = {
@@ -58,6 +61,7 @@ let stopped = false
 let failures = 0
 let polling: ReturnType<typeof setTimeout> | undefined
 let inFlight = false
+let pollingSince = Date.now()
 
 const applyHostContext = (context: McpUiHostContext) => {
   if (context.theme) applyDocumentTheme(context.theme)
@@ -141,8 +145,12 @@ const show = (snapshot: LinkSnapshot) => {
     return
   }
   sawWaiting = true
-  drawQr(snapshot.qr)
-  clock = snapshot.qr === undefined ? undefined : observeQr(clock, snapshot.qr.value, Date.now())
+  // wait_for_session reports no QR, and a QR fetch may fail once: while the phone is still awaited,
+  // the QR on screen stays until a new one arrives.
+  if (snapshot.qr !== undefined || !isAwaitingPhone(snapshot.state)) {
+    drawQr(snapshot.qr)
+    clock = snapshot.qr === undefined ? undefined : observeQr(clock, snapshot.qr.value, Date.now())
+  }
   showRotation()
   ui.pairing.hidden = snapshot.pairingCode === undefined
   ui.pairingCode.textContent = snapshot.pairingCode ?? ""
@@ -208,7 +216,14 @@ const stop = () => {
 
 const schedule = () => {
   if (polling !== undefined) clearTimeout(polling)
-  polling = stopped || linked ? undefined : setTimeout(() => void poll(), POLL_MS)
+  polling = undefined
+  if (stopped || linked) return
+  if (Date.now() - pollingSince > GIVE_UP_AFTER_MS) {
+    stop()
+    say("The card stopped checking after 10 minutes. Press Check now to look again.")
+    return
+  }
+  polling = setTimeout(() => void poll(), POLL_MS)
 }
 
 const poll = async () => {
@@ -230,15 +245,16 @@ const poll = async () => {
   schedule()
 }
 
+/** Starts the polling loop unless it runs already or was stopped (linked, a dead end, given up). */
 const startPolling = () => {
-  if (linked) return
-  stopped = false
+  if (linked || stopped || polling !== undefined || inFlight) return
   schedule()
 }
 
 ui.check.addEventListener("click", () => {
   failures = 0
   stopped = false
+  pollingSince = Date.now()
   void poll()
 })
 
