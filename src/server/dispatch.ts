@@ -10,7 +10,7 @@
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Data, Effect, Schema } from "effect"
 import { type ChatKaziError, ReadOnlyMode } from "../errors/ChatKaziError.js"
-import { type AnyTool, decodeInput, objectJsonSchema, type ToolReply } from "../tools/Tool.js"
+import { type AnyTool, decodeInput, objectJsonSchema, type ToolReply, type ToolUi } from "../tools/Tool.js"
 
 export interface DispatchOptions {
   readonly tools: ReadonlyArray<AnyTool>
@@ -44,13 +44,15 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
   const offered = options.readOnly ? options.tools.filter((tool) => tool.annotations.readOnlyHint) : options.tools
   const byName = new Map(options.tools.map((tool) => [tool.name, tool]))
   const listed = offered.map(describeTool)
+  // Tools only an MCP App may call (visibility ["app"]) are never named to the model.
+  const forModel = offered.filter((tool) => tool.ui?.visibility?.includes("model") !== false)
   const notice = options.notice
 
   const call = <R>(name: string, args: unknown): Effect.Effect<CallToolResult, InvalidCall, R> => {
     const tool = byName.get(name)
     if (tool === undefined) {
       return Effect.fail(
-        new InvalidCall({ message: `Unknown tool "${name}". The tools are: ${offered.map((t) => t.name).join(", ")}.` })
+        new InvalidCall({ message: `Unknown tool "${name}". The tools are: ${forModel.map((t) => t.name).join(", ")}.` })
       )
     }
     if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {
@@ -97,7 +99,14 @@ export const describeTool = (tool: AnyTool): McpTool => ({
   description: tool.description,
   inputSchema: objectJsonSchema(tool.input),
   outputSchema: objectJsonSchema(tool.output),
-  annotations: { title: tool.title, ...tool.annotations }
+  annotations: { title: tool.title, ...tool.annotations },
+  ...(tool.ui === undefined ? {} : { _meta: uiMeta(tool.ui) })
+})
+
+/** `_meta.ui`, plus the extension's older flat `ui/resourceUri` key that earlier hosts read. */
+const uiMeta = (ui: ToolUi): Record<string, unknown> => ({
+  ui,
+  ...(ui.resourceUri === undefined ? {} : { "ui/resourceUri": ui.resourceUri })
 })
 
 const withNotice = (text: string, notice: string | undefined) => notice ? `${notice}\n${text}` : text

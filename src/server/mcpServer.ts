@@ -21,6 +21,7 @@ import { elicitationFor, flatFormValidator } from "./elicitation.js"
 import { registerPrompts } from "./prompts.js"
 import { ProtocolError } from "./protocolError.js"
 import { sessionsResources } from "./resources.js"
+import { listedTools, uiResourceProvider } from "./uiResource.js"
 
 export interface McpServerOptions<R> {
   readonly name: string
@@ -42,7 +43,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   const server = new Server(
     { name: options.name, version: options.version },
     {
-      capabilities: { tools: {} },
+      capabilities: { tools: {}, resources: {} },
       ...(options.instructions ? { instructions: options.instructions } : {}),
       jsonSchemaValidator: flatFormValidator
     }
@@ -53,10 +54,13 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   const withClientLog = registerLogging(server)
   const reads = { runtime, calls, unavailable: dispatch.unavailable, withClientLog }
   registerPrompts(server)
-  installResources(server, [sessionsResources(reads), ...(options.resources?.(server) ?? [])])
+  // MCP Apps: the linking card is a ui:// resource (uiResource.ts).
+  installResources(server, [sessionsResources(reads), uiResourceProvider, ...(options.resources?.(server) ?? [])])
   registerCompletions(server, reads)
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...dispatch.tools] }))
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: listedTools(dispatch.tools, server.getClientCapabilities())
+  }))
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name, arguments: args, _meta } = request.params
     const progressToken = _meta?.progressToken

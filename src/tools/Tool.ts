@@ -26,6 +26,16 @@ export interface ToolAnnotations {
   readonly openWorldHint: boolean
 }
 
+/**
+ * How a tool takes part in the MCP Apps extension (`io.modelcontextprotocol/ui`), listed as its
+ * `_meta.ui`: the `ui://` resource a host renders with its results, and who may call it
+ * ("model", "app"; the extension's default is both).
+ */
+export interface ToolUi {
+  readonly resourceUri?: string
+  readonly visibility?: ReadonlyArray<"model" | "app">
+}
+
 export interface Tool<I, IE, O, OE, R> {
   readonly name: string
   readonly title: string
@@ -33,6 +43,7 @@ export interface Tool<I, IE, O, OE, R> {
   readonly input: Schema.Schema<I, IE>
   readonly output: Schema.Schema<O, OE>
   readonly annotations: ToolAnnotations
+  readonly ui?: ToolUi
   readonly run: (input: I) => Effect.Effect<ToolReply<O>, ChatKaziError, R>
 }
 

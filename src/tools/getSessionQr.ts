@@ -5,6 +5,7 @@ import { Progress } from "../services/Progress.js"
 import { Details, type SessionQr } from "../services/Domain.js"
 import { SessionId } from "./Inputs.js"
 import { codeKey, hasCode, presentCode, QrFormat, SCAN_HOW } from "./LinkCode.js"
+import { rendersLinkCard } from "./LinkCard.js"
 import { guideFor } from "./SessionLifecycle.js"
 import { describeDetails } from "./SessionView.js"
 import { defineTool } from "./Tool.js"
@@ -33,6 +34,7 @@ export const getSessionQr = defineTool({
     details: Details
   }),
   annotations: { readOnlyHint: true, openWorldHint: true },
+  ui: rendersLinkCard,
   run: ({ sessionId }) =>
     Effect.gen(function*() {
       const chatKazi = yield* ChatKazi

@@ -5,6 +5,7 @@ import { getSessionQr } from "./getSessionQr.js"
 import { getSessionStatus } from "./getSessionStatus.js"
 import { getWebhookUrl } from "./getWebhookUrl.js"
 import { listMessages } from "./listMessages.js"
+import { linkCardState } from "./linkCardState.js"
 import { listSessions } from "./listSessions.js"
 import { logoutSession } from "./logoutSession.js"
 import { sendWhatsappMedia } from "./sendWhatsappMedia.js"
@@ -25,7 +26,8 @@ export const tools = [
   sendWhatsappMedia,
   getWebhookUrl,
   listMessages,
-  waitForMessage
+  waitForMessage,
+  linkCardState
 ] as const
 
 /** The services a runtime must provide to run every tool. */

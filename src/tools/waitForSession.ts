@@ -6,6 +6,7 @@ import { Progress } from "../services/Progress.js"
 import type { Session, SessionQr } from "../services/Domain.js"
 import { SessionId } from "./Inputs.js"
 import { codeKey, hasCode, presentCode, QrFormat, SCAN_HOW } from "./LinkCode.js"
+import { rendersLinkCard } from "./LinkCard.js"
 import { guideFor, SESSION_STATES } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"
 
@@ -80,6 +81,7 @@ export const waitForSession = defineTool({
     nextStep: Schema.String
   }),
   annotations: { readOnlyHint: true, openWorldHint: true },
+  ui: rendersLinkCard,
   run: ({ intervalSeconds, sessionId, timeoutSeconds, until }) =>
     Effect.gen(function*() {
       const chatKazi = yield* ChatKazi

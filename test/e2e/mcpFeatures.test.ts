@@ -105,9 +105,10 @@ describe("prompts", () => {
 })
 
 describe("resources", () => {
-  it("lists chatkazi://sessions and the template chatkazi://sessions/{sessionId}, beside chatkazi://messages", async () => {
+  it("lists chatkazi://sessions and the template chatkazi://sessions/{sessionId}, beside the linking card and chatkazi://messages", async () => {
     expect((await server.client.listResources()).resources).toEqual([
       expect.objectContaining({ uri: "chatkazi://sessions", mimeType: "application/json" }),
+      expect.objectContaining({ uri: "ui://chatkazi/link", mimeType: "text/html;profile=mcp-app" }),
       expect.objectContaining({ uri: "chatkazi://messages", mimeType: "text/plain" })
     ])
     expect((await server.client.listResourceTemplates()).resourceTemplates).toEqual([

@@ -4,6 +4,7 @@ import { getSessionQr } from "../../src/tools/getSessionQr.js"
 import { getSessionStatus } from "../../src/tools/getSessionStatus.js"
 import { getWebhookUrl } from "../../src/tools/getWebhookUrl.js"
 import { listMessages } from "../../src/tools/listMessages.js"
+import { linkCardState } from "../../src/tools/linkCardState.js"
 import { listSessions } from "../../src/tools/listSessions.js"
 import { logoutSession } from "../../src/tools/logoutSession.js"
 import { tools } from "../../src/tools/registry.js"
@@ -35,6 +36,7 @@ const cases: ReadonlyArray<Case> = [
   { tool: getSessionStatus, required: ["sessionId"], properties: ["sessionId"] },
   { tool: getSessionQr, required: ["sessionId"], properties: ["sessionId"] },
   { tool: logoutSession, required: ["sessionId"], properties: ["sessionId"] },
+  { tool: linkCardState, required: ["sessionId"], properties: ["sessionId"] },
   { tool: sendWhatsappText, required: ["to", "text"], properties: ["to", "text", "sessionId", "confirmationCode"] },
   {
     tool: sendWhatsappMedia,
