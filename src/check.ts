@@ -4,11 +4,27 @@
  * The key itself is never printed.
  */
 import type { HttpClient } from "@effect/platform"
-import { Console, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, Console, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { ChatKaziError } from "./errors/ChatKaziError.js"
 import { ChatKazi } from "./services/ChatKazi.js"
-import { ChatKaziConfig, connectionSettings } from "./services/ChatKaziConfig.js"
+import { ChatKaziConfig, connectionSettings, nonNegativeInt, setting } from "./services/ChatKaziConfig.js"
+import { DEFAULT_LINKING_SETTINGS } from "./services/Linking.js"
+import { parseRedisUrl } from "./services/RedisStore.js"
 import { safetySettings } from "./services/SafetyConfig.js"
+
+/** The settings of linking and of shared state, read the way the server reads them. */
+const otherSettings = {
+  CHATKAZI_QR_WAIT_SECONDS: nonNegativeInt("CHATKAZI_QR_WAIT_SECONDS", DEFAULT_LINKING_SETTINGS.qrWaitSeconds),
+  CHATKAZI_REDIS_URL: setting("CHATKAZI_REDIS_URL", Config.option(Config.redacted("CHATKAZI_REDIS_URL"))).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.succeed("not set: state in this process's memory"),
+      onSome: (url) =>
+        Redacted.value(url).trim() === ""
+          ? Effect.succeed("not set: state in this process's memory")
+          : Effect.map(parseRedisUrl(url), (parsed) => parsed.description)
+    }))
+  )
+}
 
 type Verdict = { readonly ok: boolean; readonly name: string; readonly text: string }
 
@@ -64,7 +80,11 @@ const callOnce = Effect.gen(function*() {
 
 /** Prints a verdict per setting and for the key; succeeds with whether everything works. */
 export const runCheck: Effect.Effect<boolean, never, HttpClient.HttpClient> = Effect.gen(function*() {
-  const settings = [...yield* readAll(connectionSettings), ...yield* readAll(safetySettings)]
+  const settings = [
+    ...yield* readAll(connectionSettings),
+    ...yield* readAll(safetySettings),
+    ...yield* readAll(otherSettings)
+  ]
   const config = yield* Effect.either(Effect.all(connectionSettings))
   const key: Verdict = Either.isLeft(config)
     ? { ok: false, name: "API key", text: "not checked: fix the settings above first" }

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http"
 import { createServer as createNetServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { serverEntry } from "../support/serverEntry.js"
+import { serverEntry, serverNode } from "../support/serverEntry.js"
 
 const KEY = "ck_live_diagnostics_secret_42"
 
@@ -20,7 +20,7 @@ interface Run {
 /** Runs the bin to its end with exactly `env` (and PATH). */
 const runBin = (args: ReadonlyArray<string>, env: Record<string, string>, stdin = "") =>
   new Promise<Run>((done, fail) => {
-    const child = spawn(process.execPath, [serverEntry, ...args], { env: { PATH: process.env.PATH ?? "", ...env } })
+    const child = spawn(serverNode, [serverEntry, ...args], { env: { PATH: process.env.PATH ?? "", ...env } })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk) => (stdout += chunk))
@@ -95,6 +95,21 @@ describe("chatkazi-mcp check", () => {
     expect(seen).toEqual([])
   })
 
+  it("the linking and shared-state settings too: a bad wait named, the Redis URL shown without its password", async () => {
+    const run = await runBin(["check"], {
+      CHATKAZI_API_KEY: KEY,
+      CHATKAZI_BASE_URL: `${origin}/api/v1`,
+      CHATKAZI_QR_WAIT_SECONDS: "a while",
+      CHATKAZI_CONFIRM_SENDS: "always",
+      CHATKAZI_REDIS_URL: "redis://:hunter2-redis-secret@127.0.0.1:6390/2"
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/✗ CHATKAZI_QR_WAIT_SECONDS\s+invalid: /)
+    expect(run.stdout).toMatch(/✓ CHATKAZI_CONFIRM_SENDS\s+ok: always/)
+    expect(run.stdout).toMatch(/✓ CHATKAZI_REDIS_URL\s+ok: Redis at redis:\/\/127\.0\.0\.1:6390\/2/)
+    expect(run.stdout + run.stderr).not.toContain("hunter2")
+  })
+
   it("no key: says it is not set and offers the sandbox, exit 1", async () => {
     const run = await runBin(["check"], {})
     expect(run.code).toBe(1)
@@ -104,7 +119,7 @@ describe("chatkazi-mcp check", () => {
 
 describe("serving live", () => {
   it("writes one ready line to stderr after start, with the settings and without the key", async () => {
-    const child = spawn(process.execPath, [serverEntry], {
+    const child = spawn(serverNode, [serverEntry], {
       env: { PATH: process.env.PATH ?? "", CHATKAZI_API_KEY: KEY, CHATKAZI_BASE_URL: "http://127.0.0.1:9/api/v1", CHATKAZI_READ_ONLY: "true" }
     })
     let stderr = ""
@@ -130,7 +145,7 @@ describe("serving live", () => {
       { jsonrpc: "2.0", method: "notifications/initialized" },
       { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "list_sessions", arguments: {} } }
     ]
-    const child = spawn(process.execPath, [serverEntry], { env: { PATH: process.env.PATH ?? "" } })
+    const child = spawn(serverNode, [serverEntry], { env: { PATH: process.env.PATH ?? "" } })
     let stdout = ""
     let stderr = ""
     child.stderr.on("data", (chunk) => (stderr += chunk))

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { repoRoot } from "../support/serverEntry.js"
+import { repoRoot, serverNode } from "../support/serverEntry.js"
 
 const readme = readFileSync(resolve(repoRoot, "README.md"), "utf8")
 const section = readme.slice(readme.indexOf("### Use it as a library"), readme.indexOf("\n## ", readme.indexOf("### Use it as a library")))
@@ -78,7 +78,7 @@ describe("the README's library section", () => {
 
   it("run as written, with no settings and no network: each exits 0 and says something", () => {
     const runs = examples.map((_, i) => {
-      const run = spawnSync(process.execPath, [join(dir, "out", `example${i + 1}.js`)], {
+      const run = spawnSync(serverNode, [join(dir, "out", `example${i + 1}.js`)], {
         cwd: dir,
         encoding: "utf8",
         input: "",

@@ -7,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { type Exit, serverEnvironment, type ServerEnv } from "./McpHarness.js"
-import { serverEntry } from "./serverEntry.js"
+import { serverEntry, serverNode } from "./serverEntry.js"
 
 export interface HttpStartOptions {
   readonly args?: ReadonlyArray<string>
@@ -39,7 +39,7 @@ export class HttpServerProcess {
   /** Spawns without waiting: for servers expected to refuse to start. */
   static spawn(env: ServerEnv, options: HttpStartOptions = {}): HttpServerProcess {
     const args = options.args ?? ["--port", "0", "--host", "127.0.0.1"]
-    const child = spawn(process.execPath, [serverEntry, "http", ...args], {
+    const child = spawn(serverNode, [serverEntry, "http", ...args], {
       env: serverEnvironment(env),
       stdio: ["pipe", "pipe", "pipe"]
     })
