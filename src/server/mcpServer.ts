@@ -53,7 +53,7 @@ export const makeMcpServer = <R>(options: McpServerOptions<R>): Server => {
   // The rest of MCP hosts show: client logging, prompts, resources and completions, on the same services.
   const withClientLog = registerLogging(server)
   const reads = { runtime, calls, unavailable: dispatch.unavailable, withClientLog }
-  registerPrompts(server)
+  registerPrompts(server, dispatch.tools.map((tool) => tool.name))
   // MCP Apps: the linking card is a ui:// resource (uiResource.ts).
   installResources(server, [sessionsResources(reads), uiResourceProvider, ...(options.resources?.(server) ?? [])])
   registerCompletions(server, reads)

@@ -22,6 +22,8 @@ interface PromptDefinition<I> {
   readonly title: string
   readonly description: string
   readonly args: Schema.Schema<I, any>
+  /** The tools the prompt leads the model to: it is offered only where all of them are (not in read-only mode). */
+  readonly tools: ReadonlyArray<string>
   readonly text: (input: I) => string
 }
 
@@ -32,6 +34,7 @@ export const linkWhatsapp = definePrompt({
   title: "Link a WhatsApp number",
   description: "Link the user's phone to a ChatKazi WhatsApp session: start it, show the QR code, wait until it is connected.",
   args: Schema.Struct({ sessionId: OptionalSessionId }),
+  tools: ["get_session_status", "start_session", "get_session_qr", "wait_for_session"],
   text: ({ sessionId }) =>
     [
       `Link my WhatsApp to the ChatKazi session "${sessionId}":`,
@@ -53,6 +56,7 @@ export const sendWhatsappMessage = definePrompt({
   title: "Send a WhatsApp message",
   description: "Send one WhatsApp text message through ChatKazi after checking that the session is connected.",
   args: Schema.Struct({ to: Recipient, text: MessageText, sessionId: OptionalSessionId }),
+  tools: ["get_session_status", "send_whatsapp_text"],
   text: ({ sessionId, text, to }) =>
     [
       `Send this WhatsApp message from the ChatKazi session "${sessionId}" to ${to}:`,
@@ -62,7 +66,8 @@ export const sendWhatsappMessage = definePrompt({
       `1. Call get_session_status for "${sessionId}". If it is not connected, do not send: tell me its state and ` +
       "the next step, and stop.",
       "2. Call send_whatsapp_text once with exactly this recipient and text. Do not call it again to check that it " +
-      "worked: a repeat could send the message twice.",
+      "worked: a repeat could send the message twice. If it answers with a preview and a confirmationCode instead, " +
+      "show me the preview and repeat the call with the code only if I agree.",
       "3. Report the result in one sentence: the message id, or the error's guidance as the tool gave it."
     ].join("\n")
 })
@@ -89,13 +94,21 @@ export const describePrompt = (prompt: PromptDefinition<any>): Prompt => {
   }
 }
 
+/** The prompts whose tools are all offered. */
+export const promptsFor = (offeredTools: ReadonlyArray<string>): ReadonlyArray<PromptDefinition<any>> =>
+  prompts.filter((prompt) => prompt.tools.every((tool) => offeredTools.includes(tool)))
+
 /** The prompt's messages, or a -32602 error naming every problem with its arguments. */
-export const getPrompt = (name: string, args: Readonly<Record<string, string>> | undefined): GetPromptResult => {
-  const prompt = prompts.find((p) => p.name === name)
+export const getPrompt = (
+  name: string,
+  args: Readonly<Record<string, string>> | undefined,
+  offered: ReadonlyArray<PromptDefinition<any>> = prompts
+): GetPromptResult => {
+  const prompt = offered.find((p) => p.name === name)
   if (prompt === undefined) {
     throw new ProtocolError(
       ErrorCode.InvalidParams,
-      `Unknown prompt "${name}". The prompts are: ${prompts.map((p) => p.name).join(", ")}.`
+      `Unknown prompt "${name}". The prompts are: ${offered.map((p) => p.name).join(", ")}.`
     )
   }
   const decoded = Effect.runSync(Effect.either(decodeArguments(prompt.args, args ?? {})))
@@ -111,9 +124,14 @@ export const getPrompt = (name: string, args: Readonly<Record<string, string>> |
   }
 }
 
-/** Registers `prompts/list` and `prompts/get`. Call before the server connects. */
-export const registerPrompts = (server: Server): void => {
+/** Registers `prompts/list` and `prompts/get` for the prompts `offeredTools` allow. Call before the server connects. */
+export const registerPrompts = (server: Server, offeredTools: ReadonlyArray<string>): void => {
+  const offered = promptsFor(offeredTools)
+  const listed = offered.map(describePrompt)
   server.registerCapabilities({ prompts: {} })
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(describePrompt) }))
-  server.setRequestHandler(GetPromptRequestSchema, async (request) => getPrompt(request.params.name, request.params.arguments))
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: listed }))
+  server.setRequestHandler(
+    GetPromptRequestSchema,
+    async (request) => getPrompt(request.params.name, request.params.arguments, offered)
+  )
 }

@@ -232,3 +232,22 @@ describe("without an API key", () => {
     }
   })
 })
+
+describe("read-only mode", () => {
+  it("offers no prompt that leads to a tool it refuses, and refuses to make one", async () => {
+    const readOnly = await McpHarness.start({
+      CHATKAZI_API_KEY: SECRET_API_KEY,
+      CHATKAZI_BASE_URL: gateway.baseUrl,
+      CHATKAZI_READ_ONLY: "true"
+    })
+    try {
+      expect((await readOnly.client.listPrompts()).prompts).toEqual([])
+      await expect(
+        readOnly.client.getPrompt({ name: "send_whatsapp_message", arguments: { to: "254712345678", text: "Hi" } })
+      ).rejects.toMatchObject({ code: -32602, message: expect.stringContaining("Unknown prompt \"send_whatsapp_message\"") })
+      expect(gateway.count()).toBe(0)
+    } finally {
+      await readOnly.close()
+    }
+  })
+})
