@@ -1,4 +1,7 @@
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
+
+/** Needs Node 22 from test/runtimes: run once by `npm run test:runtimes` (vitest.conformance.config.ts). */
+export const conformanceTest = "test/e2e/conformance.e2e.test.ts"
 
 interface Task {
   readonly type: string
@@ -28,6 +31,7 @@ class PlainSummary {
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, conformanceTest],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // End-to-end suites spawn the built server; two cores are plenty for two workers.

@@ -3,7 +3,9 @@
  * `npm run test:runtimes`: the end-to-end part of the suite (everything that runs the built server:
  * test/e2e, test/packaging and the *.e2e.test.ts files) again on each Node.js pinned in
  * test/runtimes. The server is built once by `npm test`; vitest itself stays on the machine's Node
- * and starts the server with the pinned one (CHATKAZI_TEST_NODE). Exits non-zero if any run fails.
+ * and starts the server with the pinned one (CHATKAZI_TEST_NODE). Then, once, the MCP conformance
+ * suite, which itself needs the pinned Node 22 (vitest.conformance.config.ts). Exits non-zero if any
+ * run fails.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
@@ -32,4 +34,13 @@ for (const name of pinned) {
   })
   if (run.status !== 0) failed = true
 }
+
+console.log("\n=== MCP conformance suite, server scenarios against http mode (the suite on Node 22) ===")
+const conformance = spawnSync(
+  process.execPath,
+  [join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "vitest.conformance.config.ts"],
+  { cwd: root, stdio: "inherit" }
+)
+if (conformance.status !== 0) failed = true
+
 process.exit(failed ? 1 : 0)

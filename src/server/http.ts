@@ -107,7 +107,7 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     res.setHeader("Allow", "POST")
     rpcError(res, 405, -32000, "Method not allowed: this server is stateless, send JSON-RPC with POST.")
   })
-  mcp.use(originCheck(options.allowedOrigins))
+  mcp.use(originCheck(options.allowedOrigins, isLoopback(options.host)))
   const authorize = options.authorize ?? ((req: Request) => Promise.resolve(admit(options.access, req.headers.authorization)))
   mcp.use(async (req, res, next) => {
     const admission = await authorize(req)
@@ -163,14 +163,23 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
   return app
 }
 
-/** An `Origin` (sent by browsers) must be one of `allowed`; requests without one pass. */
-const originCheck = (allowed: ReadonlyArray<string>) => (req: Request, res: Response, next: NextFunction) => {
+/**
+ * An `Origin` (sent by browsers) must be one of `allowed`; requests without one pass. On a loopback
+ * bind the server's own origin passes too: its `Host` was already checked to be loopback, so no
+ * rebinding page can claim it (the MCP conformance suite's DNS-rebinding scenario expects this).
+ */
+const originCheck = (allowed: ReadonlyArray<string>, loopback: boolean) => (req: Request, res: Response, next: NextFunction) => {
   const origin = req.headers.origin
   if (origin === undefined || allowed.includes(normalizeOrigin(origin))) return next()
+  if (loopback && isOwnOrigin(origin, req.headers.host)) return next()
   rpcError(res, 403, -32000, "Forbidden: this Origin is not in CHATKAZI_ALLOWED_ORIGINS.")
 }
 
 const normalizeOrigin = (origin: string): string => URL.canParse(origin) ? new URL(origin).origin : origin.trim()
+
+const isOwnOrigin = (origin: string, host: string | undefined): boolean =>
+  host !== undefined && URL.canParse(origin) && URL.canParse(`http://${host}`) &&
+  new URL(origin).origin === new URL(`http://${host}`).origin
 
 /** Which JSON-RPC method (and tool) a body carries, for the request log. */
 const describeRequest = (into: RequestFacts, body: unknown) => {
