@@ -25,7 +25,10 @@ export type HttpAccess =
 
 export type Admission =
   | { readonly _tag: "Admitted"; readonly apiKey: Redacted.Redacted<string> }
-  | { readonly _tag: "Refused"; readonly reason: string }
+  /** Answered with 401; `challenge` is its `WWW-Authenticate` value when the refusal has its own. */
+  | { readonly _tag: "Refused"; readonly reason: string; readonly challenge?: string }
+  /** Who it is cannot be told right now (e.g. the token store is unreachable): 503, try again. */
+  | { readonly _tag: "Unavailable"; readonly reason: string }
 
 /** Tokens shorter than this are guessable; refuse them at start rather than run with them. */
 const MIN_TOKEN_LENGTH = 16

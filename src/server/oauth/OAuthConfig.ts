@@ -10,6 +10,7 @@
 import { Config, Effect, Option, Redacted } from "effect"
 import { InvalidConfig } from "../../errors/ChatKaziError.js"
 import { setting } from "../../services/ChatKaziConfig.js"
+import { parsePublicUrl } from "../../services/PublicUrl.js"
 
 export const MIN_SECRET_BYTES = 32
 
@@ -68,23 +69,6 @@ export const loadOAuthSettings: Effect.Effect<Option.Option<OAuthSettings>, Inva
   }
   return Option.some(yield* makeOAuthSettings({ publicUrl, secret }))
 })
-
-export const parsePublicUrl = (raw: string): Effect.Effect<string, InvalidConfig> => {
-  const invalid = (problem: string) => new InvalidConfig({ setting: "CHATKAZI_PUBLIC_URL", problem })
-  const trimmed = raw.trim()
-  if (!URL.canParse(trimmed)) {
-    return Effect.fail(invalid(`"${trimmed}" is not a URL; use the https origin users reach, e.g. https://mcp.example.com`))
-  }
-  const url = new URL(trimmed)
-  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1"
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    return Effect.fail(invalid("it must be an https URL (http is allowed only for localhost and 127.0.0.1)"))
-  }
-  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
-    return Effect.fail(invalid("it must be an origin only (like https://mcp.example.com), without a path, query or fragment"))
-  }
-  return Effect.succeed(url.origin)
-}
 
 const checkSecret = (secret: string): Effect.Effect<Redacted.Redacted<string>, InvalidConfig> =>
   Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES
