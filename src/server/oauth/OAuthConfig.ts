@@ -9,7 +9,7 @@
  */
 import { Config, Effect, Option, Redacted } from "effect"
 import { InvalidConfig } from "../../errors/ChatKaziError.js"
-import { setting } from "../../services/ChatKaziConfig.js"
+import { positiveInt, setting } from "../../services/ChatKaziConfig.js"
 import { parsePublicUrl } from "../../services/PublicUrl.js"
 
 export const MIN_SECRET_BYTES = 32
@@ -19,7 +19,7 @@ export interface OAuthSettings {
   readonly publicUrl: string
   /** At least 32 bytes; never logged. */
   readonly secret: Redacted.Redacted<string>
-  /** How long an access token lives (default one hour). */
+  /** How long an access token lives (default one hour; CHATKAZI_OAUTH_ACCESS_TOKEN_SECONDS). */
   readonly accessTokenTtlMs: number
   /** How long a refresh token lives unused (default 30 days); each use rotates it. */
   readonly refreshTokenTtlMs: number
@@ -67,7 +67,8 @@ export const loadOAuthSettings: Effect.Effect<Option.Option<OAuthSettings>, Inva
     yield* Effect.logWarning(`OAuth login for connectors is off because ${missing} is not set`)
     return Option.none()
   }
-  return Option.some(yield* makeOAuthSettings({ publicUrl, secret }))
+  const accessTokenSeconds = yield* positiveInt("CHATKAZI_OAUTH_ACCESS_TOKEN_SECONDS", DEFAULT_TTLS.accessTokenTtlMs / 1000)
+  return Option.some(yield* makeOAuthSettings({ publicUrl, secret, accessTokenTtlMs: accessTokenSeconds * 1000 }))
 })
 
 const checkSecret = (secret: string): Effect.Effect<Redacted.Redacted<string>, InvalidConfig> =>
