@@ -9,6 +9,7 @@ import { auth, type OAuthClientProvider, UnauthorizedError } from "@modelcontext
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { request } from "node:http"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { HttpServerProcess } from "../support/HttpServerProcess.js"
 import { textOf } from "../support/McpHarness.js"
@@ -20,13 +21,13 @@ let gateway: ScriptedGateway
 const servers: Array<HttpServerProcess> = []
 const clients: Array<Client> = []
 
-const start = async (env: Record<string, string> = {}) => {
+const start = async (env: Record<string, string> = {}, publicUrl?: string) => {
   const server = await HttpServerProcess.startPublic({
     CHATKAZI_BASE_URL: gateway.baseUrl,
     CHATKAZI_RETRY_BASE_DELAY_MS: "0",
     CHATKAZI_SECRET: SECRET,
     ...env
-  })
+  }, publicUrl === undefined ? {} : { publicUrl })
   servers.push(server)
   return server
 }
@@ -191,5 +192,56 @@ describe("an access token past its lifetime (CHATKAZI_OAUTH_ACCESS_TOKEN_SECONDS
     expect(refused.challenge).toContain(`resource_metadata="${origin}/.well-known/oauth-protected-resource"`)
     expect(refused.challenge).toContain("expired")
     expect(gateway.requests).toHaveLength(0)
+  })
+})
+
+/** A request as a reverse proxy on this machine forwards it: the public Host, and the client's address. */
+const viaProxy = (url: string, init: { method?: string; host: string; forwardedFor?: string; body?: string }) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(url, {
+      method: init.method ?? "GET",
+      headers: {
+        host: init.host,
+        ...(init.forwardedFor === undefined ? {} : { "x-forwarded-for": init.forwardedFor }),
+        ...(init.body === undefined ? {} : { "content-type": "application/json" })
+      }
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
+    })
+    req.on("error", reject)
+    req.end(init.body)
+  })
+
+describe("behind a reverse proxy on this machine (CHATKAZI_PUBLIC_URL=https://mcp.example.com, listening on 127.0.0.1)", () => {
+  let origin: string
+
+  beforeAll(async () => {
+    const server = await start({}, "https://mcp.example.com")
+    origin = await server.origin()
+  })
+
+  it("accepts the public Host name beside localhost, and still refuses any other (DNS rebinding)", async () => {
+    const metadata = await viaProxy(`${origin}/.well-known/oauth-protected-resource`, { host: "mcp.example.com" })
+    expect(metadata.status).toBe(200)
+    expect(JSON.parse(metadata.body)).toMatchObject({ resource: "https://mcp.example.com/mcp" })
+    expect((await viaProxy(`${origin}/healthz`, { host: "evil.example" })).status).toBe(403)
+  })
+
+  it("counts the OAuth rate limits per forwarded client, not for everyone behind the proxy at once", async () => {
+    const register = (client: string) =>
+      viaProxy(`${origin}/register`, {
+        method: "POST",
+        host: "mcp.example.com",
+        forwardedFor: client,
+        body: JSON.stringify({ redirect_uris: ["https://app.example.com/cb"], token_endpoint_auth_method: "none" })
+      })
+    // The SDK allows 20 registrations an hour per client address.
+    const statuses: Array<number> = []
+    for (let i = 0; i < 21; i++) statuses.push((await register("203.0.113.7")).status)
+    expect(statuses.slice(0, 20).every((status) => status === 201)).toBe(true)
+    expect(statuses[20]).toBe(429)
+    expect((await register("198.51.100.9")).status).toBe(201)
   })
 })
