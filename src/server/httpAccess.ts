@@ -13,6 +13,7 @@ import { Config, Effect, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { InvalidConfig } from "../errors/ChatKaziError.js"
 import { setting } from "../services/ChatKaziConfig.js"
+import { isOurs as isOAuthToken } from "./oauth/tokens.js"
 
 export type HttpAccess =
   | { readonly _tag: "OwnKey" }
@@ -94,7 +95,11 @@ export const admit = (access: HttpAccess, authorization: string | undefined): Ad
     case "OwnKey":
       return Option.match(bearer, {
         onNone: () => refused("send your ChatKazi API key as \"Authorization: Bearer <key>\""),
-        onSome: (key) => ({ _tag: "Admitted", apiKey: Redacted.make(key) })
+        // An OAuth token from when login was on (or from another server) is never sent to ChatKazi as a key.
+        onSome: (key) =>
+          isOAuthToken(key)
+            ? refused("this server has no OAuth login; send your ChatKazi API key as \"Authorization: Bearer <key>\"")
+            : { _tag: "Admitted", apiKey: Redacted.make(key) }
       })
     case "SharedKey":
       if (access.tokenDigests.length === 0) return { _tag: "Admitted", apiKey: access.apiKey }
