@@ -81,7 +81,9 @@ ${
     rows([
       ["CHATKAZI_API_KEY", "Unset: each caller sends their own ChatKazi key as \"Authorization: Bearer\".\nSet: every call uses it, and callers must send one of CHATKAZI_HTTP_TOKENS."],
       ["CHATKAZI_HTTP_TOKENS", "Comma-separated access tokens (required with a key unless on loopback)."],
-      ["CHATKAZI_ALLOWED_ORIGINS", "Browser origins that may call /mcp (others get 403)."]
+      ["CHATKAZI_ALLOWED_ORIGINS", "Browser origins that may call /mcp (others get 403)."],
+      ["CHATKAZI_PUBLIC_URL", "The https origin users reach (no path): the webhook URL, and OAuth login\nfor connectors when CHATKAZI_SECRET is set and CHATKAZI_API_KEY is not."],
+      ["CHATKAZI_TRUST_PROXY", "Whose X-Forwarded-For names the client: a hop count, proxy addresses, or false\n(default: loopback when listening on loopback)."]
     ])
   }
 

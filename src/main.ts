@@ -85,8 +85,10 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
         Effect.flatMap(({ runSandboxServer }) => runSandboxServer({ port: command.port, settings: command.settings, webhookUrl: command.webhookUrl }))
       )
     case "ServeHttp":
-      return Effect.promise(() => Promise.all([import("./server/http.js"), import("./server/httpServices.js")])).pipe(
-        Effect.flatMap(([{ serveHttp }, { callerServices, processServices }]) =>
+      return Effect.promise(() =>
+        Promise.all([import("./server/http.js"), import("./server/httpServices.js"), import("./server/httpFeatures.js")])
+      ).pipe(
+        Effect.flatMap(([{ serveHttp }, { callerServices, processServices }, { httpFeatures }]) =>
           serveHttp({
             name,
             version,
@@ -94,7 +96,8 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
             host: command.host,
             port: command.port,
             shared: processServices({ stateStore: StateStore.layerConfig, httpClient: FetchHttpClient.layer }),
-            forCaller: callerServices
+            forCaller: callerServices,
+            extend: httpFeatures
           })
         ),
         Effect.tapError((error) =>

@@ -3,11 +3,12 @@
  * and transport for it, no `Mcp-Session-Id`), so any replica can answer any request. Calls go
  * through the same dispatch as stdio; progress of long calls streams as SSE on the response.
  *
- * `makeHttpApp` builds the express app (more routes, such as OAuth's, can be mounted on it);
- * `serveHttp` reads the settings, builds the services, listens, and drains calls at shutdown.
+ * `makeHttpApp` builds the express app; an `HttpExtension` adds routes (the webhook, OAuth's), another
+ * way to authorize `/mcp`, and resources. `serveHttp` reads the settings, builds the services and
+ * the extension on them, listens, and drains calls at shutdown.
  */
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
-import { localhostHostValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js"
+import { hostHeaderValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js"
 import { Config, Context, Data, Effect, Exit, Layer, Option, type Redacted, Runtime, Scope } from "effect"
 import express, { type Express, type NextFunction, type Request, type Response } from "express"
 import { createServer, type Server as NodeServer } from "node:http"
@@ -17,16 +18,39 @@ import { Account } from "../services/Account.js"
 import { setting } from "../services/ChatKaziConfig.js"
 import { SafetyConfig } from "../services/SafetyConfig.js"
 import { StateStore } from "../services/StateStore.js"
+import { WEBHOOK_PATH } from "../services/WebhookConfig.js"
 import type { AnyTool } from "../tools/Tool.js"
 import { type Calls, makeCalls } from "./calls.js"
 import { type Dispatch, makeDispatch } from "./dispatch.js"
 import { type Admission, admit, describeAccess, type HttpAccess, isLoopback, readHttpAccess } from "./httpAccess.js"
+import { readTrustProxy, type TrustProxy } from "./httpProxy.js"
 import { makeMcpServer } from "./mcpServer.js"
+import type { ResourceProvider } from "./resourceProviders.js"
 
 export const DEFAULT_HTTP_PORT = 8080
 export const MAX_BODY_BYTES = 4 * 1024 * 1024
 
-export interface HttpAppOptions<R> {
+/** What a product adds to the bare MCP endpoint; every part optional. */
+export interface HttpExtension<R> {
+  /**
+   * Decides who a `/mcp` request is for; by default from `access` and its `Authorization` header.
+   * (OAuth replaces this to map its access tokens to a caller's ChatKazi key.)
+   */
+  readonly authorize?: (req: Request) => Promise<Admission>
+  /** The `WWW-Authenticate` value of a 401 (unless the refusal carries its own). */
+  readonly challenge?: string
+  /** Mounts more routes (the webhook, OAuth's) after the Host guard and before `/mcp`; no body parser runs before them. */
+  readonly routes?: (app: Express) => void
+  /** Resources each request's MCP server offers, on that caller's runtime (stateless: no subscriptions). */
+  readonly resources?: (runtime: Runtime.Runtime<R>) => ReadonlyArray<ResourceProvider>
+  /**
+   * More `Host` names accepted on a loopback bind, besides localhost: the public URL's, when a reverse
+   * proxy on this machine forwards the original `Host`.
+   */
+  readonly hostnames?: ReadonlyArray<string>
+}
+
+export interface HttpAppOptions<R> extends HttpExtension<R> {
   readonly name: string
   readonly version: string
   readonly instructions?: string | undefined
@@ -36,15 +60,8 @@ export interface HttpAppOptions<R> {
   /** Where the server listens: on loopback, a `Host` other than localhost is refused (DNS rebinding). */
   readonly host: string
   readonly access: HttpAccess
-  /**
-   * Decides who a `/mcp` request is for; by default from `access` and its `Authorization` header.
-   * (OAuth replaces this to map its access tokens to a caller's ChatKazi key.)
-   */
-  readonly authorize?: (req: Request) => Promise<Admission>
-  /** The `WWW-Authenticate` value of a 401. */
-  readonly challenge?: string
-  /** Mounts more routes (e.g. OAuth's) after the Host guard and before `/mcp`. */
-  readonly routes?: (app: Express) => void
+  /** Express's `trust proxy`: which peers' `X-Forwarded-For` names the client (see httpProxy.ts). */
+  readonly trustProxy?: TrustProxy
   /** Browser origins allowed to call `/mcp`; a request with any other `Origin` gets 403. */
   readonly allowedOrigins: ReadonlyArray<string>
   /** The runtime for one caller's calls, and how to release it when the request is over. */
@@ -84,7 +101,7 @@ const rpcError = (res: Response, status: number, code: number, message: string) 
 export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
   const app = express()
   app.disable("x-powered-by")
-  app.set("trust proxy", false)
+  app.set("trust proxy", options.trustProxy ?? false)
 
   app.use(requestLog(options.log))
   app.use((_req, res, next) => {
@@ -92,7 +109,7 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     res.setHeader("Connection", "close")
     rpcError(res, 503, -32000, "The server is shutting down; retry on another replica or in a moment.")
   })
-  if (isLoopback(options.host)) app.use(localhostHostValidation())
+  if (isLoopback(options.host)) app.use(hostHeaderValidation(["localhost", "127.0.0.1", "[::1]", ...(options.hostnames ?? [])]))
 
   app.get("/healthz", async (_req, res) => {
     res.setHeader("Cache-Control", "no-store")
@@ -111,8 +128,9 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
   const authorize = options.authorize ?? ((req: Request) => Promise.resolve(admit(options.access, req.headers.authorization)))
   mcp.use(async (req, res, next) => {
     const admission = await authorize(req)
+    if (admission._tag === "Unavailable") return rpcError(res, 503, -32000, `Unavailable: ${admission.reason}.`)
     if (admission._tag === "Refused") {
-      res.setHeader("WWW-Authenticate", options.challenge ?? "Bearer realm=\"chatkazi-mcp\"")
+      res.setHeader("WWW-Authenticate", admission.challenge ?? options.challenge ?? "Bearer realm=\"chatkazi-mcp\"")
       return rpcError(res, 401, -32001, `Unauthorized: ${admission.reason}.`)
     }
     res.locals["apiKey"] = admission.apiKey
@@ -141,6 +159,7 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
       runtime: caller.runtime,
       calls: options.calls,
       notice: options.notice,
+      resources: () => options.resources?.(caller.runtime) ?? [],
       ...(options.onError ? { onError: options.onError } : {})
     })
     // No session id generator: stateless, no `Mcp-Session-Id`.
@@ -192,11 +211,17 @@ const describeRequest = (into: RequestFacts, body: unknown) => {
   if (tools.length > 0) into.tool = tools.join(",")
 }
 
+/** The path without its query, and without a webhook's hook id: that id lets anyone post into an inbox. */
+const loggedPath = (url: string): string => {
+  const path = url.split("?")[0]!
+  return (path.startsWith(WEBHOOK_PATH) ? `${WEBHOOK_PATH}<hookId>` : path).slice(0, 64)
+}
+
 /** One JSON line per request once it is answered: never a key or token, only a prefix of the account hash. */
 const requestLog = (log: (line: string) => void) => (req: Request, res: Response, next: NextFunction) => {
   const started = performance.now()
   res.once("close", () => {
-    const path = req.originalUrl.split("?")[0]!.slice(0, 64)
+    const path = loggedPath(req.originalUrl)
     if (path === "/healthz" && res.statusCode === 200) return
     const { account, method, tool } = facts(res)
     log(JSON.stringify({
@@ -226,12 +251,13 @@ export interface HttpOptions<S, R> {
   readonly shared: Layer.Layer<S | StateStore, InvalidConfig>
   /** Built per caller, on top of `shared`. */
   readonly forCaller: (apiKey: Redacted.Redacted<string>) => Layer.Layer<R, never, S | StateStore>
-  /** How the state store is named in the listening line and in `/healthz` (never a password). */
   /** How long calls in flight at SIGTERM/SIGINT may take to finish. */
   readonly shutdownGraceMs?: number
   readonly log?: (line: string) => void
-  /** More routes and another way to authorize `/mcp` (OAuth), passed on to `makeHttpApp`. */
-  readonly extend?: Pick<HttpAppOptions<R>, "authorize" | "challenge" | "routes">
+  /** What the app serves beyond `/mcp` and `/healthz`, built once on the shared services. */
+  readonly extend?: (
+    shared: Runtime.Runtime<S | StateStore>
+  ) => Effect.Effect<HttpExtension<S | StateStore | R>, InvalidConfig>
 }
 
 /** Listens until interrupted (SIGINT/SIGTERM through `runMain`), then stops accepting and drains. */
@@ -240,6 +266,7 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
     Effect.gen(function*() {
       const port = options.port ?? (yield* portFromEnv)
       const access = yield* readHttpAccess(options.host)
+      const trustProxy = yield* readTrustProxy(options.host)
       const allowedOrigins = yield* readAllowedOrigins
       const shared = yield* Layer.toRuntime(options.shared)
       const store = Context.get(shared.context, StateStore)
@@ -247,6 +274,7 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
       const dispatch = makeDispatch({ tools: options.tools, readOnly, notice: options.notice })
       const calls = makeCalls()
       const runFork = Runtime.runFork(shared)
+      const extension = options.extend === undefined ? {} : yield* options.extend(shared)
 
       const buildCaller = (apiKey: Redacted.Redacted<string>) =>
         Effect.gen(function*() {
@@ -279,6 +307,7 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
         calls,
         host: options.host,
         access,
+        trustProxy,
         allowedOrigins,
         runtimeFor,
         health: () =>
@@ -292,7 +321,7 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
         isClosing: () => closing,
         log: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
         onError: (error) => runFork(Effect.logWarning("MCP HTTP transport error", error.message)),
-        ...options.extend
+        ...extension
       })
 
       const server = yield* Effect.acquireRelease(

@@ -13,6 +13,7 @@ import { Config, Effect, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { InvalidConfig } from "../errors/ChatKaziError.js"
 import { setting } from "../services/ChatKaziConfig.js"
+import { isOurs as isOAuthToken } from "./oauth/tokens.js"
 
 export type HttpAccess =
   | { readonly _tag: "OwnKey" }
@@ -25,7 +26,10 @@ export type HttpAccess =
 
 export type Admission =
   | { readonly _tag: "Admitted"; readonly apiKey: Redacted.Redacted<string> }
-  | { readonly _tag: "Refused"; readonly reason: string }
+  /** Answered with 401; `challenge` is its `WWW-Authenticate` value when the refusal has its own. */
+  | { readonly _tag: "Refused"; readonly reason: string; readonly challenge?: string }
+  /** Who it is cannot be told right now (e.g. the token store is unreachable): 503, try again. */
+  | { readonly _tag: "Unavailable"; readonly reason: string }
 
 /** Tokens shorter than this are guessable; refuse them at start rather than run with them. */
 const MIN_TOKEN_LENGTH = 16
@@ -91,7 +95,11 @@ export const admit = (access: HttpAccess, authorization: string | undefined): Ad
     case "OwnKey":
       return Option.match(bearer, {
         onNone: () => refused("send your ChatKazi API key as \"Authorization: Bearer <key>\""),
-        onSome: (key) => ({ _tag: "Admitted", apiKey: Redacted.make(key) })
+        // An OAuth token from when login was on (or from another server) is never sent to ChatKazi as a key.
+        onSome: (key) =>
+          isOAuthToken(key)
+            ? refused("this server has no OAuth login; send your ChatKazi API key as \"Authorization: Bearer <key>\"")
+            : { _tag: "Admitted", apiKey: Redacted.make(key) }
       })
     case "SharedKey":
       if (access.tokenDigests.length === 0) return { _tag: "Admitted", apiKey: access.apiKey }

@@ -1,7 +1,8 @@
 /**
  * The services of the HTTP server, split by lifetime: what the whole process shares (the state
- * store, the guards and their settings, the HTTP client, the gateway settings and its bound on
- * requests in flight), and what belongs to one caller (their ChatKazi key and account).
+ * store, the guards and their settings, the inbox and webhook settings, the HTTP client, the gateway
+ * settings and its bound on requests in flight), and what belongs to one caller (their ChatKazi key
+ * and account).
  */
 import type { HttpClient } from "@effect/platform/HttpClient"
 import { Context, Effect, Layer, type Redacted } from "effect"
@@ -14,7 +15,10 @@ import { Linking } from "../services/Linking.js"
 import { MediaProbe } from "../services/MediaProbe.js"
 import { SafetyConfig } from "../services/SafetyConfig.js"
 import { SendGuard } from "../services/SendGuard.js"
+import type { Inbox } from "../services/Inbox.js"
 import type { StateStore } from "../services/StateStore.js"
+import type { HookIds, WebhookAddress, WebhookConfig } from "../services/WebhookConfig.js"
+import { httpReceiving } from "./receiving.js"
 
 /** The gateway settings every caller shares, and one bound on requests in flight for the whole process. */
 export class SharedGateway extends Context.Tag("chatkazi-mcp/SharedGateway")<SharedGateway, {
@@ -30,15 +34,26 @@ export class SharedGateway extends Context.Tag("chatkazi-mcp/SharedGateway")<Sha
   )
 }
 
-export type ProcessServices = SharedGateway | HttpClient | SafetyConfig | SendGuard | Confirmations | Linking | StateStore
+export type ProcessServices =
+  | SharedGateway
+  | HttpClient
+  | SafetyConfig
+  | SendGuard
+  | Confirmations
+  | Linking
+  | StateStore
+  | Inbox
+  | HookIds
+  | WebhookConfig
+  | WebhookAddress
 
-/** Built once per process: everything callers share, dedupe and pace state included. */
+/** Built once per process: everything callers share, dedupe, pace and inbox state included, on one store. */
 export const processServices = (options: {
   readonly stateStore: Layer.Layer<StateStore, InvalidConfig>
   readonly httpClient: Layer.Layer<HttpClient>
 }): Layer.Layer<ProcessServices, InvalidConfig> =>
   Layer.mergeAll(
-    Layer.mergeAll(SendGuard.layer, Confirmations.layer, Linking.layerConfig).pipe(
+    Layer.mergeAll(SendGuard.layer, Confirmations.layer, Linking.layerConfig, httpReceiving).pipe(
       Layer.provideMerge(Layer.mergeAll(SafetyConfig.layer, options.stateStore))
     ),
     SharedGateway.layer,

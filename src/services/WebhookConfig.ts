@@ -6,6 +6,7 @@ import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { InvalidConfig } from "../errors/ChatKaziError.js"
 import { setting } from "./ChatKaziConfig.js"
 import { type HookKeys, hookKeys, openHookId, sealHookId } from "./internal/hookId.js"
+import { readPublicUrl } from "./PublicUrl.js"
 
 export const WEBHOOK_PATH = "/webhooks/chatkazi/"
 
@@ -16,7 +17,7 @@ export interface WebhookSettings {
   readonly listenPort: Option.Option<number>
   /** CHATKAZI_WEBHOOK_HOST, default 127.0.0.1. */
   readonly listenHost: string
-  /** CHATKAZI_PUBLIC_URL: where the http-mode server is reached from outside, without a trailing slash. */
+  /** CHATKAZI_PUBLIC_URL: the origin the http-mode server is reached at from outside (see PublicUrl.ts). */
   readonly publicUrl: Option.Option<string>
 }
 
@@ -40,12 +41,11 @@ export class WebhookConfig extends Context.Tag("chatkazi-mcp/WebhookConfig")<Web
       if (port !== "" && !(/^\d+$/.test(port) && Number(port) <= 65_535)) {
         return yield* new InvalidConfig({ setting: "CHATKAZI_WEBHOOK_PORT", problem: `expected a port from 0 to 65535, got "${port}"` })
       }
-      const publicUrl = yield* text("CHATKAZI_PUBLIC_URL")
       return {
         secret: secret === "" ? Option.none() : Option.some(Redacted.make(secret)),
         listenPort: port === "" ? Option.none() : Option.some(Number(port)),
         listenHost: (yield* text("CHATKAZI_WEBHOOK_HOST")) || "127.0.0.1",
-        publicUrl: publicUrl === "" ? Option.none() : Option.some(yield* parsePublicUrl(publicUrl))
+        publicUrl: yield* readPublicUrl
       }
     })
   )
@@ -58,19 +58,6 @@ export class WebhookConfig extends Context.Tag("chatkazi-mcp/WebhookConfig")<Web
       ...settings,
       secret: settings.secret === undefined ? Option.none() : Option.some(Redacted.make(settings.secret))
     })
-}
-
-/** https, except on loopback (local use and tests), like the OAuth issuer it also serves as. */
-export const parsePublicUrl = (raw: string): Effect.Effect<string, InvalidConfig> => {
-  const invalid = (problem: string) => new InvalidConfig({ setting: "CHATKAZI_PUBLIC_URL", problem })
-  if (!URL.canParse(raw)) return Effect.fail(invalid(`"${raw}" is not a URL; use something like https://mcp.example.com`))
-  const url = new URL(raw)
-  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    return Effect.fail(invalid("it must be an https URL (http is accepted only for localhost and 127.0.0.1)"))
-  }
-  if (url.search || url.hash) return Effect.fail(invalid("it must not carry a query string or fragment"))
-  return Effect.succeed(url.href.replace(/\/+$/, ""))
 }
 
 export interface HookIdsApi {

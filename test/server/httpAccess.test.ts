@@ -62,6 +62,10 @@ describe("admit", () => {
     }
   })
 
+  it("never takes an OAuth token for a ChatKazi key when OAuth login is off", () => {
+    expect(keyOf(admit(own, "Bearer ckmcp_at_left-from-when-login-was-on"))).toBe("Refused")
+  })
+
   it("admits any listed token with the server's key, and nothing else", () => {
     expect(keyOf(admit(shared, `Bearer ${TOKEN}`))).toBe("ck_server")
     expect(keyOf(admit(shared, `Bearer ${OTHER}`))).toBe("ck_server")

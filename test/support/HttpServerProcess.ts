@@ -6,6 +6,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { once } from "node:events"
+import { createServer } from "node:net"
 import { type Exit, serverEnvironment, type ServerEnv } from "./McpHarness.js"
 import { serverEntry, serverNode } from "./serverEntry.js"
 
@@ -34,6 +36,18 @@ export class HttpServerProcess {
     const server = HttpServerProcess.spawn(env, options)
     await server.url(options.startTimeoutMs)
     return server
+  }
+
+  /**
+   * Starts on a free port chosen first, so that CHATKAZI_PUBLIC_URL can name it: the origin OAuth
+   * and the webhook URL are built on. `publicUrl` overrides it (a replica behind another's URL).
+   */
+  static async startPublic(env: ServerEnv, options: { readonly publicUrl?: string } = {}): Promise<HttpServerProcess> {
+    const port = await freePort()
+    return HttpServerProcess.start(
+      { ...env, CHATKAZI_PUBLIC_URL: options.publicUrl ?? `http://127.0.0.1:${port}` },
+      { args: ["--port", String(port), "--host", "127.0.0.1"] }
+    )
   }
 
   /** Spawns without waiting: for servers expected to refuse to start. */
@@ -125,4 +139,15 @@ export class HttpServerProcess {
     this.child.kill("SIGKILL")
     await this.exited
   }
+}
+
+/** A port free on 127.0.0.1 a moment ago. */
+export const freePort = async (): Promise<number> => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1")
+  await once(server, "listening")
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === "string") throw new Error("no port")
+  return address.port
 }

@@ -1,8 +1,8 @@
 /**
  * What two replicas sharing one store must see of the Inbox: each other's messages, one copy of a
  * message both were sent, and a waiter on one woken by a webhook received by the other. Run against
- * the in-memory store (one store, two Inbox instances) and, once it exists, Redis (two connections
- * to one redis-server): `inboxReplicaContract("redis", () => twoRedisStores)`.
+ * the in-memory store (one store, two Inbox instances) and Redis (two connections to one real
+ * redis-server), in test/services/InboxReplicas.test.ts.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, type Scope } from "effect"

@@ -9,7 +9,8 @@
  */
 import { Config, Effect, Option, Redacted } from "effect"
 import { InvalidConfig } from "../../errors/ChatKaziError.js"
-import { setting } from "../../services/ChatKaziConfig.js"
+import { positiveInt, setting } from "../../services/ChatKaziConfig.js"
+import { parsePublicUrl } from "../../services/PublicUrl.js"
 
 export const MIN_SECRET_BYTES = 32
 
@@ -18,7 +19,7 @@ export interface OAuthSettings {
   readonly publicUrl: string
   /** At least 32 bytes; never logged. */
   readonly secret: Redacted.Redacted<string>
-  /** How long an access token lives (default one hour). */
+  /** How long an access token lives (default one hour; CHATKAZI_OAUTH_ACCESS_TOKEN_SECONDS). */
   readonly accessTokenTtlMs: number
   /** How long a refresh token lives unused (default 30 days); each use rotates it. */
   readonly refreshTokenTtlMs: number
@@ -66,25 +67,9 @@ export const loadOAuthSettings: Effect.Effect<Option.Option<OAuthSettings>, Inva
     yield* Effect.logWarning(`OAuth login for connectors is off because ${missing} is not set`)
     return Option.none()
   }
-  return Option.some(yield* makeOAuthSettings({ publicUrl, secret }))
+  const accessTokenSeconds = yield* positiveInt("CHATKAZI_OAUTH_ACCESS_TOKEN_SECONDS", DEFAULT_TTLS.accessTokenTtlMs / 1000)
+  return Option.some(yield* makeOAuthSettings({ publicUrl, secret, accessTokenTtlMs: accessTokenSeconds * 1000 }))
 })
-
-export const parsePublicUrl = (raw: string): Effect.Effect<string, InvalidConfig> => {
-  const invalid = (problem: string) => new InvalidConfig({ setting: "CHATKAZI_PUBLIC_URL", problem })
-  const trimmed = raw.trim()
-  if (!URL.canParse(trimmed)) {
-    return Effect.fail(invalid(`"${trimmed}" is not a URL; use the https origin users reach, e.g. https://mcp.example.com`))
-  }
-  const url = new URL(trimmed)
-  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1"
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    return Effect.fail(invalid("it must be an https URL (http is allowed only for localhost and 127.0.0.1)"))
-  }
-  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
-    return Effect.fail(invalid("it must be an origin only (like https://mcp.example.com), without a path, query or fragment"))
-  }
-  return Effect.succeed(url.origin)
-}
 
 const checkSecret = (secret: string): Effect.Effect<Redacted.Redacted<string>, InvalidConfig> =>
   Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES
