@@ -21,7 +21,8 @@ export interface WebhookSettings {
   readonly publicUrl: Option.Option<string>
 }
 
-export const MIN_SECRET_LENGTH = 16
+/** CHATKAZI_SECRET derives hook ids here and, in http mode, OAuth's keys: one rule for both. */
+export const MIN_SECRET_BYTES = 32
 
 export class WebhookConfig extends Context.Tag("chatkazi-mcp/WebhookConfig")<WebhookConfig, WebhookSettings>() {
   static readonly layer: Layer.Layer<WebhookConfig, InvalidConfig> = Layer.effect(
@@ -30,10 +31,10 @@ export class WebhookConfig extends Context.Tag("chatkazi-mcp/WebhookConfig")<Web
       const text = (name: string) =>
         setting(name, Config.string(name).pipe(Config.withDefault(""))).pipe(Effect.map((raw) => raw.trim()))
       const secret = yield* text("CHATKAZI_SECRET")
-      if (secret !== "" && (secret.length < MIN_SECRET_LENGTH || /\s/.test(secret))) {
+      if (secret !== "" && (Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES || /\s/.test(secret))) {
         return yield* new InvalidConfig({
           setting: "CHATKAZI_SECRET",
-          problem: `it must be at least ${MIN_SECRET_LENGTH} characters without spaces; generate one with ` +
+          problem: `it must be at least ${MIN_SECRET_BYTES} bytes without spaces; generate one with ` +
             "`openssl rand -hex 32`"
         })
       }

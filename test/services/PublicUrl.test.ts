@@ -44,3 +44,19 @@ describe("CHATKAZI_PUBLIC_URL", () => {
       expect(yield* asWebhook("http://mcp.example.com")).toEqual(Either.left(expect.stringMatching(/https/)))
     }))
 })
+
+describe("CHATKAZI_SECRET", () => {
+  it.effect("has one minimum, 32 bytes, for the webhook ids and for OAuth", () =>
+    Effect.gen(function*() {
+      const env = (secret: string) => withEnv({ CHATKAZI_PUBLIC_URL: "https://mcp.example.com", CHATKAZI_SECRET: secret })
+      const webhook = (secret: string) =>
+        Effect.either(Effect.provide(WebhookConfig, WebhookConfig.layer.pipe(Layer.provide(env(secret)))))
+      const oauth = (secret: string) => Effect.either(Effect.provide(loadOAuthSettings, env(secret)))
+      for (const secret of ["s".repeat(31), "0123456789abcdef0123"]) {
+        expect(Either.isLeft(yield* webhook(secret)), secret).toBe(true)
+        expect(Either.isLeft(yield* oauth(secret)), secret).toBe(true)
+      }
+      expect(Either.isRight(yield* webhook("s".repeat(32)))).toBe(true)
+      expect(Either.isRight(yield* oauth("s".repeat(32)))).toBe(true)
+    }))
+})

@@ -8,11 +8,12 @@
  * login form, so every replica given the same secret accepts every other replica's tokens.
  */
 import { Config, Effect, Option, Redacted } from "effect"
+import { MIN_SECRET_BYTES } from "../../services/WebhookConfig.js"
 import { InvalidConfig } from "../../errors/ChatKaziError.js"
 import { positiveInt, setting } from "../../services/ChatKaziConfig.js"
 import { parsePublicUrl } from "../../services/PublicUrl.js"
 
-export const MIN_SECRET_BYTES = 32
+export { MIN_SECRET_BYTES }
 
 export interface OAuthSettings {
   /** The origin users reach, e.g. `https://mcp.example.com` (no trailing slash, no path). */
