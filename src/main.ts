@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `chatkazi-mcp` command: wiring only. Config and HTTP feed the ChatKazi service and the
- * guards, which feed the tools, which the stdio MCP server runs. The sandbox (a simulated
- * gateway) is imported only when asked for, so the normal start stays light.
+ * The `chatkazi-mcp` command: wiring only. Config and HTTP feed the ChatKazi service; the safety
+ * settings and one state store feed the guards, the approval step, the linking memory and the
+ * inbox; the tools run on them over stdio (or HTTP). The sandbox, the HTTP server and `check` are
+ * imported only when asked for, so the normal start stays light.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
