@@ -6,8 +6,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
-import { once } from "node:events"
-import { createServer } from "node:net"
+import { freePort } from "./freePort.js"
 import { type Exit, serverEnvironment, type ServerEnv } from "./McpHarness.js"
 import { serverEntry, serverNode } from "./serverEntry.js"
 
@@ -141,13 +140,3 @@ export class HttpServerProcess {
   }
 }
 
-/** A port free on 127.0.0.1 a moment ago. */
-export const freePort = async (): Promise<number> => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1")
-  await once(server, "listening")
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === "string") throw new Error("no port")
-  return address.port
-}

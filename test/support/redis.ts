@@ -5,17 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { createServer } from "node:net"
+import { freePort } from "./freePort.js"
 
-const freePort = async (): Promise<number> => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1")
-  await once(server, "listening")
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === "string") throw new Error("no port")
-  return address.port
-}
 
 const running = new Set<ChildProcess>()
 // A test that crashes must not leave servers behind.
