@@ -70,7 +70,7 @@ export { DEFAULT_SANDBOX_SETTINGS, SandboxConfig, type SandboxSettings } from ".
 export * as SandboxGateway from "./sandbox/SandboxGateway.js"
 export * as SandboxHttpClient from "./sandbox/SandboxHttpClient.js"
 export * as SandboxMediaProbe from "./sandbox/SandboxMediaProbe.js"
-export { sandboxMessages } from "./sandbox/sandboxMessages.js"
+export { sandboxMessages } from "./tools/sandboxMessages.js"
 export {
   type AcceptedMessage,
   type Receipt,

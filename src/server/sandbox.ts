@@ -11,7 +11,7 @@ import type { AnyTool } from "../tools/Tool.js"
 import { SandboxConfig, type SandboxSettings } from "../sandbox/SandboxConfig.js"
 import * as SandboxGateway from "../sandbox/SandboxGateway.js"
 import { SandboxReceiving } from "../sandbox/SandboxReceiving.js"
-import { sandboxMessages } from "../sandbox/sandboxMessages.js"
+import { sandboxMessages } from "../tools/sandboxMessages.js"
 
 export const SANDBOX_NOTICE =
   "[SANDBOX] This is the chatkazi-mcp sandbox, a simulated ChatKazi gateway on this computer: no real WhatsApp " +

@@ -3,9 +3,9 @@
  * the user) can see that a send "worked" without anything reaching WhatsApp.
  */
 import { Effect, Schema } from "effect"
-import { SessionId } from "../tools/Inputs.js"
-import { defineTool } from "../tools/Tool.js"
-import { type AcceptedMessage, Simulator } from "./Simulator.js"
+import { SessionId } from "./Inputs.js"
+import { defineTool } from "./Tool.js"
+import { type AcceptedMessage, Simulator } from "../sandbox/Simulator.js"
 
 const Message = Schema.Struct({
   messageId: Schema.String,
