@@ -46,7 +46,7 @@ ${
       [name, "Serve MCP over stdio (for Claude Desktop, Cursor...). Needs CHATKAZI_API_KEY."],
       [`${name} check`, "Check the settings below and the API key against ChatKazi (one list_sessions\ncall), print a verdict for each, and exit 0 if all work, 1 if not."],
       [`${name} --sandbox`, "Serve MCP over stdio on a simulated ChatKazi: no API key, no phone, nothing\nsent to WhatsApp. Every result says it is the sandbox."],
-      [`${name} http [--port N] [--host H]`, `Serve MCP over Streamable HTTP on http://H:N/mcp, for remote hosts. H defaults\nto ${DEFAULT_HTTP_HOST} (0.0.0.0 in a container), N to PORT, else 8080.`],
+      [`${name} http [--port N] [--host H]`, `Serve MCP over Streamable HTTP on http://H:N/mcp, for remote hosts. H defaults\nto ${DEFAULT_HTTP_HOST} (pass --host 0.0.0.0 in a container), N to PORT, else 8080.`],
       [`${name} sandbox [--port N]`, `Run only the simulated ChatKazi API as an HTTP server on 127.0.0.1:N\n(default ${DEFAULT_SANDBOX_PORT}; 0 picks a free port), to test other integrations against.`],
       [`${name} --help | --version`, "This help, or the version."]
     ])

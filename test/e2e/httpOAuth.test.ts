@@ -161,7 +161,9 @@ describe("OAuth login in http mode", () => {
     scriptAccounts(gateway)
 
     const token = tokens.access_token
-    const flipped = token.slice(0, -4) + (token.endsWith("A") ? "B" : "A") + token.slice(-3)
+    // One character changed: the one it replaces decides the new one, so the token always differs.
+    const flipped = token.slice(0, -4) + (token.at(-4) === "A" ? "B" : "A") + token.slice(-3)
+    expect(flipped).not.toBe(token)
     for (const bad of ["ckmcp_at_not-a-token-at-all", flipped, tokens.refresh_token!]) {
       const refused = await postMcp(url, bad)
       expect(refused.status).toBe(401)
