@@ -2,7 +2,9 @@
  * Looks at a media URL before the gateway is asked to send it: the gateway downloads the file
  * itself, and a dead or empty link otherwise surfaces as a vague failure (or a blank message).
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Context, Effect, Layer } from "effect"
 import { EmptyMedia, MediaUnreachable } from "../errors/ChatKaziError.js"
 import { ChatKaziConfig } from "./ChatKaziConfig.js"
