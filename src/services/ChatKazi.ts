@@ -64,6 +64,19 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
     layerChatKaziTest(sessions)
 
   /**
+   * The live gateway without a Layer, for a server that builds each caller's services per request
+   * (building a Layer costs about 1 ms of CPU; this, microseconds). `inFlight` bounds the requests in
+   * flight; share one semaphore between callers so `maxConcurrency` holds for the process.
+   * `requestInit` is merged into every request's fetch options, with redirects never followed.
+   */
+  static readonly make = (
+    config: ChatKaziSettings,
+    httpClient: HttpClient.HttpClient,
+    inFlight: Effect.Semaphore,
+    requestInit: Option.Option<globalThis.RequestInit> = Option.none()
+  ): ChatKaziApi => makeChatKazi(config, httpClient, inFlight, requestInit)
+
+  /**
    * The live gateway for one caller's key, bounded by `inFlight`: a semaphore the HTTP server shares
    * between every caller, so `maxConcurrency` holds for the process, not per request.
    */
