@@ -16,8 +16,9 @@
  * `get_session_status` calls, a batch of 100 concurrent `send_whatsapp_text` calls, and resident
  * memory (VmRSS) of fresh servers after each 1,000 of 10,000 calls. Each is also given as a ratio
  * to the floor's. Then the bundle over HTTP (`http --port 0`, each request bringing its key) beside
- * the bundle over stdio: requests per second and p50/p99 of `get_session_status` with 1 and 32
- * clients calling at once. It prints figures and checks nothing: it is not a test.
+ * the bundle over stdio and a bare HTTP floor (the SDK's stateless Streamable HTTP transport and one
+ * fetch per call): requests per second and p50/p99 of `get_session_status` with 1 and 32 clients
+ * calling at once. It prints figures and checks nothing: it is not a test.
  *
  * The server's own CPU time (from /proc) up to its initialize answer and per sequential call is
  * shown too: on a busy machine it says more about the overhead than elapsed time does.
@@ -132,6 +133,42 @@ process.stdin.on("data", (chunk) => {
   }
 })
 process.stdin.on("end", () => process.exit(0))
+`
+
+/**
+ * The HTTP floor: the least a stateless Streamable HTTP server can do with the same SDK. Per request:
+ * a new low-level Server and stateless transport (as the SDK's own stateless example does), the key
+ * from the Authorization header, one fetch. No Ajv: the floor checks no schema.
+ */
+const httpFloorSource = (sdk) => `
+import { createServer } from "node:http"
+import { Server } from ${JSON.stringify(sdk("server/index.js"))}
+import { StreamableHTTPServerTransport } from ${JSON.stringify(sdk("server/streamableHttp.js"))}
+import { CallToolRequestSchema, ListToolsRequestSchema } from ${JSON.stringify(sdk("types.js"))}
+const base = process.env.CHATKAZI_BASE_URL
+const tools = [{ name: "get_session_status", inputSchema: { type: "object", properties: { sessionId: { type: "string" } } } }]
+const validator = { getValidator: () => (input) => ({ valid: true, data: input, errorMessage: undefined }) }
+const handle = async (req, res) => {
+  const chunks = []
+  for await (const chunk of req) chunks.push(chunk)
+  const body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+  const key = (req.headers.authorization ?? "").replace(/^Bearer /, "")
+  const server = new Server({ name: "floor", version: "0" }, { capabilities: { tools: {} }, jsonSchemaValidator: validator })
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }))
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const response = await fetch(base + "/session/status?sessionId=" + encodeURIComponent(request.params.arguments.sessionId), {
+      headers: { "x-api-key": key, accept: "application/json" }
+    })
+    return { content: [{ type: "text", text: await response.text() }], isError: !response.ok }
+  })
+  const transport = new StreamableHTTPServerTransport({})
+  res.on("close", () => { void transport.close(); void server.close() })
+  await server.connect(transport)
+  await transport.handleRequest(req, res, body)
+}
+const http = createServer((req, res) => void handle(req, res).catch(() => { res.statusCode = 500; res.end() }))
+http.listen(Number(process.argv[4] ?? 0), "127.0.0.1", () => console.error("Listening on http://127.0.0.1:" + http.address().port + "/mcp"))
+process.on("SIGTERM", () => http.close(() => process.exit(0)))
 `
 
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +286,9 @@ const main = async () => {
   const scratch = mkdtempSync(join(tmpdir(), "chatkazi-bench-"))
   const floorEntry = join(scratch, "floor.mjs")
   writeFileSync(floorEntry, FLOOR_SOURCE)
+  const httpFloorEntry = join(scratch, "http-floor.mjs")
+  const sdkServer = import.meta.resolve("@modelcontextprotocol/sdk/server/index.js")
+  writeFileSync(httpFloorEntry, httpFloorSource((path) => new URL(`../${path}`, sdkServer).href))
 
   const gateway = new Worker(fileURLToPath(import.meta.url))
   const port = await new Promise((resolve) => gateway.once("message", resolve))
@@ -361,11 +401,13 @@ const main = async () => {
     const bundle = variants.find((v) => v.name === "bundle")
     const { CHATKAZI_API_KEY: _, ...ownKeyEnv } = env
     const http = await HttpServer.start(bundle.entry, ownKeyEnv, "bench-key")
+    const httpFloor = await HttpServer.start(httpFloorEntry, ownKeyEnv, "bench-key")
     const stdio = new StdioServer(bundle, env)
     await stdio.initialize()
     const callers = {
       stdio: () => stdio.callTool("get_session_status", statusArgs),
-      http: () => http.callTool("get_session_status", statusArgs)
+      http: () => http.callTool("get_session_status", statusArgs),
+      "http floor": () => httpFloor.callTool("get_session_status", statusArgs)
     }
     for (const call of Object.values(callers)) await throughput(call, 1, SETTINGS.warmupCalls) // warm-up
     for (const clients of SETTINGS.transportClients) {
@@ -373,7 +415,7 @@ const main = async () => {
         transports.push({ name, clients, ...(await throughput(call, clients, SETTINGS.transportCalls)) })
       }
     }
-    await Promise.all([stdio.close(), http.close()])
+    await Promise.all([stdio.close(), http.close(), httpFloor.close()])
   } finally {
     await gateway.terminate()
     rmSync(scratch, { recursive: true, force: true })
@@ -407,6 +449,13 @@ const reportTransports = (rows) => {
   console.log("|---|--:|--:|--:|--:|")
   for (const row of rows) {
     console.log(`| ${row.name} | ${row.clients} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms |`)
+  }
+  const busiest = Math.max(...rows.map((row) => row.clients))
+  const http = rows.find((row) => row.name === "http" && row.clients === busiest)
+  const floor = rows.find((row) => row.name === "http floor" && row.clients === busiest)
+  if (http && floor) {
+    const ratio = http.perSecond / floor.perSecond
+    console.log(`  ${ratio >= 0.8 ? "met   " : "missed"}  http req/s at ${busiest} clients ≥ 0.8× http floor   ${ratio.toFixed(2)}×`)
   }
 }
 

@@ -31,6 +31,27 @@ const withoutAjv = {
   }
 }
 
+/**
+ * Effect's Schema imports fast-check (about 90 kB with pure-rand) for `Arbitrary`, which the server
+ * never uses; loading it was part of every start. The bundle gets an empty stand-in: anything that
+ * did use an arbitrary would fail at once, naming this.
+ */
+const withoutFastCheck = {
+  name: "without-fast-check",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/FastCheck\.js$/ }, (args) =>
+      /[\\/]effect[\\/]dist[\\/]esm$/.test(args.resolveDir) ? { path: "fast-check", namespace: "without-fast-check" } : undefined)
+    build.onLoad({ filter: /.*/, namespace: "without-fast-check" }, () => ({
+      contents: `module.exports = new Proxy({}, {
+        get(_, key) {
+          if (typeof key !== "string" || key === "__esModule") return undefined
+          return () => { throw new Error("chatkazi-mcp is bundled without fast-check: Schema arbitraries are unavailable") }
+        }
+      })`
+    }))
+  }
+}
+
 rmSync(chunks, { recursive: true, force: true })
 await build({
   entryPoints: { [server]: "src/main.ts" },
@@ -46,7 +67,7 @@ await build({
   // Bundled CommonJS dependencies (qrcode, pngjs) call `require("zlib")` and friends, which an
   // ES module does not have: give the bundle one.
   banner: { js: `import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);` },
-  plugins: [withoutAjv],
+  plugins: [withoutAjv, withoutFastCheck],
   logLevel: "warning"
 })
 

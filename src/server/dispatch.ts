@@ -85,8 +85,7 @@ export const makeDispatch = (options: DispatchOptions): Dispatch => {
             notice
           )
         )
-      ),
-      Effect.withSpan(`tool ${name}`, { captureStackTrace: false }) // its stack would always be this line
+      )
     )
   }
 

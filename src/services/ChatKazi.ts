@@ -2,7 +2,8 @@
  * The ChatKazi gateway as an Effect service: one method per endpoint, typed errors, and the
  * retry policy each endpoint's idempotency allows. The only module that speaks to the gateway.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
 import { Clock, Context, Duration, Effect, Layer, Option, type ParseResult, Redacted, Schedule, ScheduleDecision } from "effect"
@@ -46,7 +47,12 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
     ChatKazi,
     Effect.gen(function*() {
       const config = yield* ChatKaziConfig
-      return makeChatKazi(config, yield* HttpClient.HttpClient, yield* Effect.makeSemaphore(config.maxConcurrency))
+      return makeChatKazi(
+        config,
+        yield* HttpClient.HttpClient,
+        yield* Effect.makeSemaphore(config.maxConcurrency),
+        yield* Effect.serviceOption(FetchHttpClient.RequestInit)
+      )
     })
   )
 
@@ -58,6 +64,19 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
     layerChatKaziTest(sessions)
 
   /**
+   * The live gateway without a Layer, for a server that builds each caller's services per request
+   * (building a Layer costs about 1 ms of CPU; this, microseconds). `inFlight` bounds the requests in
+   * flight; share one semaphore between callers so `maxConcurrency` holds for the process.
+   * `requestInit` is merged into every request's fetch options, with redirects never followed.
+   */
+  static readonly make = (
+    config: ChatKaziSettings,
+    httpClient: HttpClient.HttpClient,
+    inFlight: Effect.Semaphore,
+    requestInit: Option.Option<globalThis.RequestInit> = Option.none()
+  ): ChatKaziApi => makeChatKazi(config, httpClient, inFlight, requestInit)
+
+  /**
    * The live gateway for one caller's key, bounded by `inFlight`: a semaphore the HTTP server shares
    * between every caller, so `maxConcurrency` holds for the process, not per request.
    */
@@ -67,7 +86,12 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
     Layer.effect(
       ChatKazi,
       Effect.gen(function*() {
-        return makeChatKazi(yield* ChatKaziConfig, yield* HttpClient.HttpClient, inFlight)
+        return makeChatKazi(
+          yield* ChatKaziConfig,
+          yield* HttpClient.HttpClient,
+          inFlight,
+          yield* Effect.serviceOption(FetchHttpClient.RequestInit)
+        )
       })
     )
 }
@@ -90,9 +114,14 @@ interface Call<A> {
 const makeChatKazi = (
   config: ChatKaziSettings,
   httpClient: HttpClient.HttpClient,
-  inFlight: Effect.Semaphore
+  inFlight: Effect.Semaphore,
+  requestInit: Option.Option<globalThis.RequestInit>
 ): ChatKaziApi => {
+  // Everything that wraps a request is decided here, once: the HttpClient's own tracing is off (it
+  // would open a span and send b3/traceparent headers to ChatKazi on every request), and redirects
+  // are never followed (see `withoutRedirects`).
   const client = httpClient.pipe(
+    HttpClient.withTracerDisabledWhen(() => true),
     HttpClient.mapRequest((request) =>
       request.pipe(
         HttpClientRequest.prependUrl(config.baseUrl),
@@ -101,8 +130,10 @@ const makeChatKazi = (
       )
     )
   )
+  const withoutRedirects = noRedirects(requestInit)
+  const timeout = { duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }
 
-  const attempt = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<unknown, GatewayFailure | Timeout | Transport> =>
+  const attempt = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<unknown, AttemptFailure> =>
     client.execute(request).pipe(
       Effect.flatMap((response) =>
         Effect.map(response.text, (body) => ({
@@ -112,29 +143,42 @@ const makeChatKazi = (
           location: response.headers["location"]
         }))
       ),
-      Effect.scoped,
       withoutRedirects,
       Effect.mapError(toTransport(config.baseUrl)),
-      Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => new Timeout({ timeoutMs: config.timeoutMs }) }),
+      Effect.timeoutFail(timeout),
       Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
       inFlight.withPermits(1)
     )
 
+  /**
+   * The retry schedule is entered only once an attempt has failed: it is then given that failure
+   * first, so its decisions (and the warnings it logs) are those of a schedule around every attempt.
+   */
+  const attemptWithRetries = (call: Call<unknown>): Effect.Effect<unknown, AttemptFailure> =>
+    Effect.catchAll(attempt(call.request), (first) => {
+      if (config.maxRetries === 0 || !retryable(config, call.idempotency)(first)) return Effect.fail(first)
+      let replayed = false
+      const again = Effect.suspend(() => {
+        if (replayed) return attempt(call.request)
+        replayed = true
+        return Effect.fail(first)
+      })
+      return Effect.retry(again, retryPolicy(config, call.idempotency, call.operation))
+    })
+
   const run = <A>(call: Call<A>): Effect.Effect<A, ChatKaziError> =>
-    attempt(call.request).pipe(
-      Effect.retry(retryPolicy(config, call.idempotency, call.operation)),
+    attemptWithRetries(call).pipe(
       Effect.flatMap((body) => Effect.mapError(call.decode(body), unexpectedAnswer)),
       // Only a refusal or a gateway failure can be about the download: a 401, 402, 404 or 409 keeps
       // its own guidance even when its text mentions fetching something.
-      Effect.mapError((error) =>
-        call.mediaUrl !== undefined && (error._tag === "InvalidRequest" || error._tag === "UpstreamUnavailable") &&
-          mentionsFailedDownload(error.gatewayMessage)
+      Effect.mapError((error) => {
+        const media = call.mediaUrl !== undefined &&
+            (error._tag === "InvalidRequest" || error._tag === "UpstreamUnavailable") &&
+            mentionsFailedDownload(error.gatewayMessage)
           ? new EmptyMedia({ url: call.mediaUrl, gatewayMessage: error.gatewayMessage })
           : error
-      ),
-      Effect.mapError((error) => call.idempotency === "write" ? uncertainDelivery(call.operation, error) : error),
-      // The call site is always `run`: a captured stack trace would say nothing, and costs an Error per call.
-      Effect.withSpan(`ChatKazi.${call.operation}`, { captureStackTrace: false })
+        return call.idempotency === "write" ? uncertainDelivery(call.operation, media) : media
+      })
     )
 
   const get = (path: string, sessionId?: string) =>
@@ -215,14 +259,12 @@ const makeChatKazi = (
 /**
  * fetch follows redirects, and a cross-origin redirect keeps custom headers such as x-api-key. Asked
  * not to, the fetch client hands the 3xx back, and GatewayResponse reports it. (Other HttpClients
- * ignore this setting.)
+ * ignore this setting.) The options are merged once, with any the layer was given.
  */
-const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    }))
+const noRedirects = (init: Option.Option<globalThis.RequestInit>) => {
+  const options: globalThis.RequestInit = { ...Option.getOrElse(init, () => ({})), redirect: "manual" }
+  return <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, FetchHttpClient.RequestInit, options)
+}
 
 const withoutUndefined = (fields: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))

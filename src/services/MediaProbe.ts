@@ -2,10 +2,12 @@
  * Looks at a media URL before the gateway is asked to send it: the gateway downloads the file
  * itself, and a dead or empty link otherwise surfaces as a vague failure (or a blank message).
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Context, Effect, Layer } from "effect"
 import { EmptyMedia, MediaUnreachable } from "../errors/ChatKaziError.js"
-import { ChatKaziConfig } from "./ChatKaziConfig.js"
+import { ChatKaziConfig, type ChatKaziSettings } from "./ChatKaziConfig.js"
 import { errorCode } from "./internal/errorCode.js"
 
 export interface MediaFacts {
@@ -24,14 +26,17 @@ export class MediaProbe extends Context.Tag("chatkazi-mcp/MediaProbe")<MediaProb
   static readonly layer: Layer.Layer<MediaProbe, never, ChatKaziConfig | HttpClient.HttpClient> = Layer.effect(
     MediaProbe,
     Effect.gen(function*() {
-      const config = yield* ChatKaziConfig
-      const client = yield* HttpClient.HttpClient
-      const gatewayIsLocal = isPrivateHost(new URL(config.baseUrl).hostname)
-      return MediaProbe.of({
-        check: (url) => checkMedia(client, url, { allowPrivate: gatewayIsLocal, timeoutMs: config.mediaCheckTimeoutMs })
-      })
+      return MediaProbe.make(yield* ChatKaziConfig, yield* HttpClient.HttpClient)
     })
   )
+
+  /** The same probe without a Layer, for a server that builds each caller's services per request. */
+  static readonly make = (config: ChatKaziSettings, client: HttpClient.HttpClient): MediaProbeApi => {
+    const gatewayIsLocal = isPrivateHost(new URL(config.baseUrl).hostname)
+    return MediaProbe.of({
+      check: (url) => checkMedia(client, url, { allowPrivate: gatewayIsLocal, timeoutMs: config.mediaCheckTimeoutMs })
+    })
+  }
 
   /** Trusts every URL; for tests and apps that check media their own way. */
   static readonly layerTrusting: Layer.Layer<MediaProbe> = Layer.succeed(MediaProbe, { check: () => Effect.succeed({}) })

@@ -94,7 +94,7 @@ interface Entry {
 export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => {
   const values = new Map<string, Entry>()
   const lists = new Map<string, { items: Array<string>; expiresAt: number }>()
-  const windows = new Map<string, Array<number>>()
+  const windows = new Map<string, { readonly times: Array<number>; head: number }>()
   const listeners = new Map<string, Set<(message: string) => void>>()
   let writes = 0
 
@@ -133,16 +133,21 @@ export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => 
     delete: (key) => Effect.sync(() => void values.delete(key)),
     admit: (key, limit, windowMs, at) =>
       Effect.sync(() => {
-        const times = windows.get(key) ?? []
-        let start = 0
-        while (start < times.length && at - times[start]! >= windowMs) start++
-        if (start > 0) times.splice(0, start)
-        if (times.length >= limit) {
-          windows.set(key, times)
-          return { admitted: false, retryAfterMs: times[0]! + windowMs - at }
+        let window = windows.get(key)
+        if (window === undefined) {
+          window = { times: [], head: 0 }
+          windows.set(key, window)
         }
+        const { times } = window
+        // Times are appended in order, so the expired ones are a prefix: skip past them, and compact
+        // only once they are half the array, so each admit costs O(1) amortized at any limit.
+        while (window.head < times.length && at - times[window.head]! >= windowMs) window.head++
+        if (window.head > 32 && window.head * 2 >= times.length) {
+          times.splice(0, window.head)
+          window.head = 0
+        }
+        if (times.length - window.head >= limit) return { admitted: false, retryAfterMs: times[window.head]! + windowMs - at }
         times.push(at)
-        windows.set(key, times)
         return { admitted: true }
       }),
     push: (key, value, max, ttlMs) =>
