@@ -51,9 +51,11 @@ export interface SendGuardApi {
 
 export interface SendGuardOptions {
   /**
-   * The longest one delivery can take (CHATKAZI_TIMEOUT_MS). A claim on a send in flight lasts this
-   * plus the window, so a replica that dies mid-send still blocks its repeat; a repeat on another
-   * replica waits this long for the first send to settle.
+   * How long one request to the gateway may take (CHATKAZI_TIMEOUT_MS). A claim on a send in flight
+   * lasts this plus the window and is renewed while the send goes on (a send can take longer: it may
+   * queue for a permit, or be retried after a refused connection or a 429), so a repeat is never let
+   * through while the first is still being delivered, and a replica that dies mid-send still blocks
+   * its repeat. A repeat on another replica waits this long for the first send to settle.
    */
   readonly deliveryTimeoutMs?: number
 }
@@ -111,6 +113,8 @@ export function makeSendGuard(
 ): SendGuardApi {
   const dedupeMs = settings.dedupeWindowSeconds * 1000
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000
+  const claimTtlMs = deliveryTimeoutMs + dedupeMs
+  const renewEveryMs = Math.max(50, Math.floor(claimTtlMs / 3))
   // Sends this replica is delivering now, so an identical call here waits for the same result.
   const inFlight = new Map<string, Deferred.Deferred<Outcome, ChatKaziError>>()
 
@@ -186,11 +190,23 @@ export function makeSendGuard(
       const start = yield* Clock.currentTimeMillis
       while (true) {
         const now = yield* Clock.currentTimeMillis
-        const claimed = yield* store.claim(key, encodeClaim({ _tag: "InFlight", sentAt: now }), deliveryTimeoutMs + dedupeMs)
+        const claimed = yield* store.claim(key, encodeClaim({ _tag: "InFlight", sentAt: now }), claimTtlMs)
           .pipe(Effect.mapError(unavailable))
         if (claimed) {
           yield* admitPace(account, sessionId).pipe(Effect.tapError(() => Effect.ignore(store.delete(key))))
-          const receipt = yield* deliverDetached(deliver, (exit) => record(key, now, exit))
+          // Renewed until the send settles; stopped before its outcome is recorded, so it never overwrites it.
+          const renewal = yield* store.set(key, encodeClaim({ _tag: "InFlight", sentAt: now }), claimTtlMs).pipe(
+            Effect.ignore,
+            Effect.delay(renewEveryMs),
+            Effect.forever,
+            // A fiber forked here would inherit this region's uninterruptibility, and never stop.
+            Effect.interruptible,
+            Effect.forkDaemon
+          )
+          const receipt = yield* deliverDetached(
+            deliver,
+            (exit) => Effect.zipRight(Fiber.interrupt(renewal), record(key, now, exit))
+          )
           return { receipt, sentAt: now, repeated: false }
         }
         const earlier: Option.Option<Claim> | undefined = yield* store.get(key).pipe(

@@ -294,4 +294,35 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
       expect(repeated.duplicateOf).toBeDefined()
       expect(outbox.delivered).toEqual(["one"])
     }))
+
+  it.effect("a send that takes longer than its claim's first lifetime keeps the claim: the other guard never sends it", () =>
+    Effect.gen(function*() {
+      // Claims last CHATKAZI_TIMEOUT_MS + the window (here 1 s + 2 s); a send can take longer than that (a wait
+      // for a permit, retries after a 429): the claim is renewed until it settles.
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const settings = SafetyConfig.make({ dedupeWindowSeconds: 2 })
+      const [one, two] = [
+        makeSendGuard(settings, store, { deliveryTimeoutMs: 1_000 }),
+        makeSendGuard(settings, store, { deliveryTimeoutMs: 1_000 })
+      ]
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(
+        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+      )
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      for (let second = 0; second < 10; second++) yield* TestClock.adjust("1 second")
+      // Ten seconds in, far past the 3 s the claim was taken for: the other guard still sends nothing.
+      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      yield* TestClock.adjust("2 seconds")
+      const refused = yield* Effect.flip(Fiber.join(repeat))
+      expect(refused).toMatchObject({ _tag: "DeliveryUncertain", repeated: true })
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(first)
+      expect(outbox.delivered).toEqual(["one"])
+      // Settled: the repeat now gets the first send's receipt, still without sending.
+      const afterwards = yield* two.once(message("hi"), outbox.deliver("three")).pipe(Effect.provide(anAccount))
+      expect(afterwards.duplicateOf).toBeDefined()
+      expect(outbox.delivered).toEqual(["one"])
+    }))
 })
