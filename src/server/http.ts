@@ -243,7 +243,7 @@ const requestLog = (log: (line: string) => void) => (req: Request, res: Response
       tool: tool ?? null,
       status: res.statusCode,
       ms: Math.round(performance.now() - started),
-      account: account === undefined ? null : account.slice(0, 8),
+      account: account === undefined ? null : Account.logId(account),
       ...(res.writableFinished ? {} : { aborted: true })
     }))
   })

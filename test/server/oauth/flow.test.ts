@@ -2,6 +2,7 @@
  * The whole OAuth login, run by a scripted client (the SDK's client functions and a fetch-driven
  * form) against a real listening app, with a real local ChatKazi stand-in checking the keys.
  */
+import { Account } from "../../../src/services/Account.js"
 import {
   auth,
   extractWWWAuthenticateParams,
@@ -133,6 +134,9 @@ describe("OAuth login, end to end", () => {
     // The sign-in was logged, with neither the key nor any token in the log.
     const logged = app.logs.join("\n")
     expect(logged).toContain("OAuth: signed in")
+    // The same 8-character account prefix as every other log line.
+    expect(logged).toContain(`account=${Account.fromKey(KEY_A).id.slice(0, 8)} `)
+    expect(logged).not.toContain(Account.fromKey(KEY_A).id.slice(0, 9))
     for (const secret of [KEY_A, signedIn.code, tokens.access_token, tokens.refresh_token!, refreshed.access_token]) {
       expect(logged).not.toContain(secret)
     }
