@@ -4,6 +4,7 @@
  */
 import { Config, ConfigError, Context, Effect, Layer, Option, Redacted } from "effect"
 import { InvalidConfig, MissingApiKey } from "../errors/ChatKaziError.js"
+import { isWellFormedKey, MALFORMED_KEY } from "./Credentials.js"
 
 export const DEFAULT_BASE_URL = "https://api.chatkazi.app/api/v1"
 
@@ -80,11 +81,10 @@ const apiKey = Effect.gen(function*() {
   const raw = yield* setting("CHATKAZI_API_KEY", Config.option(Config.redacted("CHATKAZI_API_KEY")))
   const key = Option.isNone(raw) ? "" : Redacted.value(raw.value).trim()
   if (key === "") return yield* new MissingApiKey()
-  // A header cannot carry these, and the HTTP client's complaint would quote the key back.
-  if (/[\s\x00-\x1f\x7f]/.test(key)) {
+  if (!isWellFormedKey(key)) {
     return yield* new InvalidConfig({
       setting: "CHATKAZI_API_KEY",
-      problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
+      problem: `${MALFORMED_KEY}; copy the key again from the ChatKazi dashboard`
     })
   }
   return Redacted.make(key)

@@ -9,6 +9,7 @@
  */
 import { Data, Effect, Redacted } from "effect"
 import { Account, type AccountInfo } from "../../services/Account.js"
+import { isWellFormedKey, MALFORMED_KEY } from "../../services/Credentials.js"
 import type { StoreUnavailable } from "../../services/StateStore.js"
 import type { Grants } from "./Grants.js"
 import { isOurs } from "./tokens.js"
@@ -39,11 +40,7 @@ export const makeWwwAuthenticate = (resourceMetadataUrl: string) =>
   `Bearer resource_metadata=${quoted(resourceMetadataUrl)}` +
   (problem === undefined ? "" : `, error=${quoted(problem.error)}, error_description=${quoted(problem.description)}`)
 
-/** The token of an `Authorization: Bearer <token>` header (case-insensitive scheme), if any. */
-export const bearerToken = (authorization: string | undefined): string | undefined => {
-  const match = authorization?.match(/^Bearer[ ]+(\S+)\s*$/i)
-  return match?.[1]
-}
+export { bearerToken } from "../../services/Credentials.js"
 
 export const makeResolveBearer = (grants: Grants, wwwAuthenticate: ReturnType<typeof makeWwwAuthenticate>) => {
   const invalid = (description: string) =>
@@ -65,8 +62,7 @@ export const makeResolveBearer = (grants: Grants, wwwAuthenticate: ReturnType<ty
         Effect.catchTag("TokenRejected", (rejected) => Effect.fail(invalid(rejected.reason)))
       )
     }
-    // A header cannot carry these, and ChatKazi would only answer 401 anyway.
-    if (/[\s\x00-\x1f\x7f]/.test(token)) return Effect.fail(invalid("the bearer token contains spaces or control characters"))
+    if (!isWellFormedKey(token)) return Effect.fail(invalid(`the bearer token: ${MALFORMED_KEY}`))
     const apiKey = Redacted.make(token)
     return Effect.succeed({ apiKey, account: Account.fromKey(apiKey), via: "key" })
   }
