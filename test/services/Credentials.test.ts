@@ -3,6 +3,7 @@
  * takes a key or a token agrees on each sample (the key from the environment, the login page, a
  * bearer in both HTTP access modes), and CHATKAZI_SECRET reads the same for receiving and OAuth.
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Option, Redacted } from "effect"
 import { admit } from "../../src/server/httpAccess.js"
@@ -32,7 +33,7 @@ describe("one rule for keys and tokens", () => {
       expect(Either.isRight(fromEnv)).toBe(wellFormed)
       // A well-formed key goes on to ChatKazi (not part of this test); a malformed one is refused before.
       if (!wellFormed) {
-        const atLogin = yield* Effect.flip(checkKey({} as never, Redacted.make(key)))
+        const atLogin = yield* Effect.flip(checkKey({} as never, Redacted.make(key)).pipe(Effect.provide(FetchHttpClient.layer)))
         expect(atLogin).toMatchObject({ invalidKey: true, reason: expect.stringContaining("Copy it again") })
       }
       const asBearer = yield* Effect.either(resolveBearer(key))

@@ -18,10 +18,6 @@ export interface Bearer {
   /** The ChatKazi key to call the gateway with; stays `Redacted` until the header is set. */
   readonly apiKey: Redacted.Redacted<string>
   readonly account: AccountInfo
-  /** `oauth`: an access token from the login page; `key`: a ChatKazi key sent as it is. */
-  readonly via: "oauth" | "key"
-  /** The OAuth client, for an access token. */
-  readonly clientId?: string
 }
 
 /** Answer with HTTP 401 and this `WWW-Authenticate` header. */
@@ -58,12 +54,12 @@ export const makeResolveBearer = (grants: Grants, wwwAuthenticate: ReturnType<ty
     }
     if (isOurs(token)) {
       return grants.resolveAccessToken(token).pipe(
-        Effect.map((grant): Bearer => ({ apiKey: grant.apiKey, account: grant.account, via: "oauth", clientId: grant.clientId })),
+        Effect.map((grant): Bearer => ({ apiKey: grant.apiKey, account: grant.account })),
         Effect.catchTag("TokenRejected", (rejected) => Effect.fail(invalid(rejected.reason)))
       )
     }
     if (!isWellFormedKey(token)) return Effect.fail(invalid(`the bearer token: ${MALFORMED_KEY}`))
     const apiKey = Redacted.make(token)
-    return Effect.succeed({ apiKey, account: Account.fromKey(apiKey), via: "key" })
+    return Effect.succeed({ apiKey, account: Account.fromKey(apiKey) })
   }
 }
