@@ -58,7 +58,7 @@ export const makeOAuth = (options: OAuthOptions): Effect.Effect<OAuthApi, never,
 
     const sealing = makeSealing(settings.secret)
     const grants = makeGrants(settings, sealing, store)
-    const clients = makeClientStore(store, settings.clientTtlMs, runWith(runtime))
+    const clients = makeClientStore(store, settings.clientTtlMs, runWith(runtime), sealing)
     const provider = makeProvider({
       issuer: issuer.href,
       resource: resourceUrl,

@@ -204,6 +204,20 @@ describe("OAuth login, end to end", () => {
     const bearer = await Effect.runPromise(replica.resolveBearer(tokens.access_token))
     expect(Redacted.value(bearer.apiKey)).toBe(KEY_B)
   })
+
+  it("a confidential client's secret is stored sealed, and the client still authenticates with it", async () => {
+    scriptAccounts(gateway)
+    const client = await register(d, `${app.origin}/callback`, { token_endpoint_auth_method: "client_secret_post" })
+    expect(client.client_secret).toMatch(/^[0-9a-f]{64}$/)
+    const stored = await Effect.runPromise(app.store.get(`oauth:client:${client.client_id}`))
+    expect(stored).toContain(client.client_id)
+    expect(stored).not.toContain(client.client_secret)
+
+    const signedIn = await signIn(app.origin, d, KEY_A, { client })
+    await expect(redeem(d, { ...signedIn, client: { ...client, client_secret: "f".repeat(64) } })).rejects.toThrow()
+    const tokens = await redeem(d, signedIn)
+    expect((await callMcp(app.origin, tokens.access_token)).body).toMatchObject({ sessions: ["shop-a"] })
+  })
 })
 
 describe("OAuth login refuses", () => {
