@@ -11,6 +11,7 @@ import { ChatKaziConfig, connectionSettings, nonNegativeInt, setting } from "./s
 import { DEFAULT_LINKING_SETTINGS } from "./services/Linking.js"
 import { parseRedisUrl } from "./services/RedisStore.js"
 import { safetySettings } from "./services/SafetyConfig.js"
+import { webhookSettings } from "./services/WebhookConfig.js"
 
 /** The settings of linking and of shared state, read the way the server reads them. */
 const otherSettings = {
@@ -24,6 +25,20 @@ const otherSettings = {
           : Effect.map(parseRedisUrl(url), (parsed) => parsed.description)
     }))
   )
+}
+
+/** The receiving settings, in words: a bad one turns receiving off (the rest still works). */
+const receivingSettings = {
+  CHATKAZI_SECRET: Effect.map(webhookSettings.CHATKAZI_SECRET, Option.match({
+    onNone: () => "not set: receiving incoming messages is off",
+    onSome: () => "set (not shown)"
+  })),
+  CHATKAZI_WEBHOOK_PORT: Effect.map(webhookSettings.CHATKAZI_WEBHOOK_PORT, Option.match({
+    onNone: () => "not set: no webhook listener (stdio mode)",
+    onSome: (port) => port === 0 ? "a free port, picked at start" : `port ${port}`
+  })),
+  CHATKAZI_WEBHOOK_HOST: webhookSettings.CHATKAZI_WEBHOOK_HOST,
+  CHATKAZI_PUBLIC_URL: Effect.map(webhookSettings.CHATKAZI_PUBLIC_URL, Option.getOrElse(() => "not set"))
 }
 
 type Verdict = { readonly ok: boolean; readonly name: string; readonly text: string }
@@ -83,7 +98,8 @@ export const runCheck: Effect.Effect<boolean, never, HttpClient.HttpClient> = Ef
   const settings = [
     ...yield* readAll(connectionSettings),
     ...yield* readAll(safetySettings),
-    ...yield* readAll(otherSettings)
+    ...yield* readAll(otherSettings),
+    ...yield* readAll(receivingSettings)
   ]
   const config = yield* Effect.either(Effect.all(connectionSettings))
   const key: Verdict = Either.isLeft(config)

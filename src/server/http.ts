@@ -149,8 +149,17 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
   mcp.post("/", async (req, res) => {
     describeRequest(facts(res), req.body)
     const building = options.runtimeFor(res.locals["apiKey"] as Redacted.Redacted<string>)
-    res.once("close", () => void building.then((caller) => caller.release(), () => undefined))
+    // Listened for before anything is awaited: a client that leaves while its runtime is being built
+    // must not have its call run afterwards, unobserved.
+    let gone = false
+    let closeServer = () => {}
+    res.once("close", () => {
+      gone = true
+      closeServer()
+      void building.then((caller) => caller.release(), () => undefined)
+    })
     const caller = await building
+    if (gone) return
     const server = makeMcpServer({
       name: options.name,
       version: options.version,
@@ -165,10 +174,10 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     // No session id generator: stateless, no `Mcp-Session-Id`.
     const transport = new StreamableHTTPServerTransport({})
     // A client that goes away cancels its calls: closing the server aborts their signals.
-    res.on("close", () => {
+    closeServer = () => {
       void transport.close()
       void server.close()
-    })
+    }
     await server.connect(transport)
     await transport.handleRequest(req, res, req.body)
   })
@@ -211,10 +220,13 @@ const describeRequest = (into: RequestFacts, body: unknown) => {
   if (tools.length > 0) into.tool = tools.join(",")
 }
 
-/** The path without its query, and without a webhook's hook id: that id lets anyone post into an inbox. */
+/**
+ * The path without its query, and without a webhook's hook id: that id lets anyone post into an inbox.
+ * Matched case-insensitively, as express routes it.
+ */
 const loggedPath = (url: string): string => {
   const path = url.split("?")[0]!
-  return (path.startsWith(WEBHOOK_PATH) ? `${WEBHOOK_PATH}<hookId>` : path).slice(0, 64)
+  return (path.toLowerCase().startsWith(WEBHOOK_PATH) ? `${WEBHOOK_PATH}<hookId>` : path).slice(0, 64)
 }
 
 /** One JSON line per request once it is answered: never a key or token, only a prefix of the account hash. */
@@ -231,7 +243,7 @@ const requestLog = (log: (line: string) => void) => (req: Request, res: Response
       tool: tool ?? null,
       status: res.statusCode,
       ms: Math.round(performance.now() - started),
-      account: account === undefined ? null : account.slice(0, 8),
+      account: account === undefined ? null : Account.logId(account),
       ...(res.writableFinished ? {} : { aborted: true })
     }))
   })

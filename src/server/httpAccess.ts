@@ -13,6 +13,7 @@ import { Config, Effect, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { InvalidConfig } from "../errors/ChatKaziError.js"
 import { setting } from "../services/ChatKaziConfig.js"
+import { bearerToken, isWellFormedKey, MALFORMED_KEY } from "../services/Credentials.js"
 import { isOurs as isOAuthToken } from "./oauth/tokens.js"
 
 export type HttpAccess =
@@ -33,9 +34,6 @@ export type Admission =
 
 /** Tokens shorter than this are guessable; refuse them at start rather than run with them. */
 const MIN_TOKEN_LENGTH = 16
-
-/** A header value a key or token can be: visible ASCII, no spaces. */
-const TOKEN = /^[\x21-\x7e]+$/
 
 export const isLoopback = (host: string): boolean => {
   const bare = host.replace(/^\[|\]$/g, "").toLowerCase()
@@ -62,13 +60,13 @@ export const readHttpAccess = (host: string): Effect.Effect<HttpAccess, InvalidC
       }
       return { _tag: "OwnKey" } as const
     }
-    if (!TOKEN.test(apiKey)) {
+    if (!isWellFormedKey(apiKey)) {
       return yield* new InvalidConfig({
         setting: "CHATKAZI_API_KEY",
-        problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
+        problem: `${MALFORMED_KEY}; copy the key again from the ChatKazi dashboard`
       })
     }
-    const weak = tokens.findIndex((token) => token.length < MIN_TOKEN_LENGTH || !TOKEN.test(token))
+    const weak = tokens.findIndex((token) => token.length < MIN_TOKEN_LENGTH || !isWellFormedKey(token))
     if (weak >= 0) {
       return yield* new InvalidConfig({
         setting: "CHATKAZI_HTTP_TOKENS",
@@ -88,9 +86,7 @@ export const readHttpAccess = (host: string): Effect.Effect<HttpAccess, InvalidC
 
 /** Decides from the `Authorization` header whether a request may go on, and with which ChatKazi key. */
 export const admit = (access: HttpAccess, authorization: string | undefined): Admission => {
-  const bearer = Option.fromNullable(authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]).pipe(
-    Option.filter((token) => TOKEN.test(token))
-  )
+  const bearer = Option.fromNullable(bearerToken(authorization)).pipe(Option.filter(isWellFormedKey))
   switch (access._tag) {
     case "OwnKey":
       return Option.match(bearer, {

@@ -11,7 +11,7 @@ import type { StateStore } from "../services/StateStore.js"
 import type { HttpExtension } from "./http.js"
 import type { Admission } from "./httpAccess.js"
 import { SharedGateway } from "./httpServices.js"
-import { bearerToken, loadOAuthSettings, makeOAuth } from "./oauth/index.js"
+import { bearerToken, loadOAuthSettings, makeOAuth, type OAuthApi } from "./oauth/index.js"
 
 /** The OAuth part of the app, or none when OAuth login is off. */
 export const httpOAuth: Effect.Effect<
@@ -24,19 +24,8 @@ export const httpOAuth: Effect.Effect<
   const { settings: gateway } = yield* SharedGateway
   const oauth = yield* makeOAuth({ settings: settings.value, gateway })
   const run = Runtime.runPromise(yield* Effect.runtime<never>())
-
   const authorize = (req: { readonly headers: { readonly authorization?: string | undefined } }) =>
-    run(
-      oauth.resolveBearer(bearerToken(req.headers.authorization)).pipe(
-        Effect.match({
-          onSuccess: (bearer): Admission => ({ _tag: "Admitted", apiKey: bearer.apiKey }),
-          onFailure: (failure): Admission =>
-            failure._tag === "Unauthenticated"
-              ? { _tag: "Refused", reason: failure.description, challenge: failure.wwwAuthenticate }
-              : { _tag: "Unavailable", reason: "the token store cannot be reached; try again in a moment" }
-        })
-      )
-    )
+    run(admitBearer(oauth, req.headers.authorization))
 
   yield* Effect.logInfo(`OAuth login for connectors: add ${oauth.resourceUrl} as a connector by URL`)
   return Option.some<HttpExtension<never>>({
@@ -45,3 +34,15 @@ export const httpOAuth: Effect.Effect<
     challenge: oauth.wwwAuthenticate()
   })
 })
+
+/** Who a `/mcp` request's `Authorization` header admits, when OAuth login is on. */
+export const admitBearer = (oauth: OAuthApi, authorization: string | undefined): Effect.Effect<Admission> =>
+  oauth.resolveBearer(bearerToken(authorization)).pipe(
+    Effect.match({
+      onSuccess: (bearer): Admission => ({ _tag: "Admitted", apiKey: bearer.apiKey }),
+      onFailure: (failure): Admission =>
+        failure._tag === "Unauthenticated"
+          ? { _tag: "Refused", reason: failure.description, challenge: failure.wwwAuthenticate }
+          : { _tag: "Unavailable", reason: "the token store cannot be reached; try again in a moment" }
+    })
+  )

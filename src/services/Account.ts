@@ -20,6 +20,9 @@ export class Account extends Context.Tag("chatkazi-mcp/Account")<Account, Accoun
   static readonly layerKey = (apiKey: Redacted.Redacted<string> | string): Layer.Layer<Account> =>
     Layer.succeed(Account, Account.fromKey(apiKey))
 
+  /** What logs show of an account: the first 8 hex digits of its id, enough to tell accounts apart. */
+  static readonly logId = (id: string): string => id.slice(0, 8)
+
   /** The account of the configured key (`CHATKAZI_API_KEY`): one account for the whole server. */
   static readonly layer: Layer.Layer<Account, never, ChatKaziConfig> = Layer.effect(
     Account,

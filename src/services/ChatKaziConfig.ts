@@ -4,6 +4,7 @@
  */
 import { Config, ConfigError, Context, Effect, Layer, Option, Redacted } from "effect"
 import { InvalidConfig, MissingApiKey } from "../errors/ChatKaziError.js"
+import { isWellFormedKey, MALFORMED_KEY } from "./Credentials.js"
 
 export const DEFAULT_BASE_URL = "https://api.chatkazi.app/api/v1"
 
@@ -49,11 +50,18 @@ export const parseBaseUrl = (raw: string): Effect.Effect<string, InvalidConfig> 
   const invalid = (problem: string) => new InvalidConfig({ setting: "CHATKAZI_BASE_URL", problem })
   const trimmed = raw.trim()
   if (!URL.canParse(trimmed)) {
-    return Effect.fail(invalid(`"${trimmed}" is not a URL; use something like ${DEFAULT_BASE_URL}`))
+    // What looks like "user:password@" is left out of the quote: the message reaches logs and the model.
+    const shown = trimmed.replace(/^([^/]*\/\/)[^/?#]*@/, "$1…@")
+    return Effect.fail(invalid(`"${shown}" is not a URL; use something like ${DEFAULT_BASE_URL}`))
   }
   const url = new URL(trimmed)
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     return Effect.fail(invalid(`it must be an http(s) URL, got "${url.protocol}"`))
+  }
+  // The base URL is shown in the ready line, in transport errors the model reads and by `check`:
+  // no place for a password. The gateway takes the API key as a header anyway.
+  if (url.username !== "" || url.password !== "") {
+    return Effect.fail(invalid("it must not carry a user name or password; the API key goes in CHATKAZI_API_KEY"))
   }
   if (url.search || url.hash) {
     return Effect.fail(invalid("it must not carry a query string or fragment"))
@@ -73,11 +81,10 @@ const apiKey = Effect.gen(function*() {
   const raw = yield* setting("CHATKAZI_API_KEY", Config.option(Config.redacted("CHATKAZI_API_KEY")))
   const key = Option.isNone(raw) ? "" : Redacted.value(raw.value).trim()
   if (key === "") return yield* new MissingApiKey()
-  // A header cannot carry these, and the HTTP client's complaint would quote the key back.
-  if (/[\s\x00-\x1f\x7f]/.test(key)) {
+  if (!isWellFormedKey(key)) {
     return yield* new InvalidConfig({
       setting: "CHATKAZI_API_KEY",
-      problem: "it contains spaces, line breaks or control characters; copy the key again from the ChatKazi dashboard"
+      problem: `${MALFORMED_KEY}; copy the key again from the ChatKazi dashboard`
     })
   }
   return Redacted.make(key)

@@ -149,21 +149,27 @@ export const makeConfirmations = (settings: ConfirmationSettings, store: StateSt
   }
 }
 
-/** The send in plain words, for the user: where from, to whom, and exactly what. */
+/**
+ * The send in plain words, for the user: where from, to whom, and exactly what. Every value the
+ * caller chose is quoted (one-line values as JSON strings, texts as "> " lines), so none can pass
+ * for a line of this description, such as a second "To:".
+ */
 export const describePending = (send: PendingSend): string => {
-  const lines = [`From session: ${send.sessionId}`, `To: +${send.to}`]
-  const quoted = (text: string) => text.split("\n").map((line) => `> ${line}`).join("\n")
+  const lines = [`From session: ${JSON.stringify(send.sessionId)}`, `To: +${send.to}`]
   const { content } = send
   if (content.kind === "text") {
     lines.push(`Text:\n${quoted(content.text)}`)
   } else {
-    lines.push(`File (${content.type}): ${content.url}`)
-    if (content.fileName !== undefined) lines.push(`File name: ${content.fileName}`)
-    if (content.mimetype !== undefined) lines.push(`Type: ${content.mimetype}`)
+    lines.push(`File (${content.type}): ${JSON.stringify(content.url)}`)
+    if (content.fileName !== undefined) lines.push(`File name: ${JSON.stringify(content.fileName)}`)
+    if (content.mimetype !== undefined) lines.push(`Type: ${JSON.stringify(content.mimetype)}`)
     if (content.caption !== undefined) lines.push(`Caption:\n${quoted(content.caption)}`)
   }
   return lines.join("\n")
 }
+
+/** Every line of `text` behind "> ", whatever a renderer takes for a line break. */
+const quoted = (text: string) => text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/).map((line) => `> ${line}`).join("\n")
 
 /** What a send is called in a sentence: "text message", "image", "document". */
 export const messageKind = (content: MessageContent): string => content.kind === "text" ? "text message" : content.type

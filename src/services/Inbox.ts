@@ -144,7 +144,4 @@ export class Inbox extends Context.Tag("chatkazi-mcp/Inbox")<Inbox, InboxApi>() 
 
   /** For the in-memory store. */
   static readonly layerMemory: Layer.Layer<Inbox, never, StateStore> = Inbox.layerRetention(MEMORY_RETENTION)
-
-  /** For a store shared by replicas (Redis). */
-  static readonly layerShared: Layer.Layer<Inbox, never, StateStore> = Inbox.layerRetention(SHARED_RETENTION)
 }

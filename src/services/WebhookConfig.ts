@@ -24,31 +24,52 @@ export interface WebhookSettings {
 /** CHATKAZI_SECRET derives hook ids here and, in http mode, OAuth's keys: one rule for both. */
 export const MIN_SECRET_BYTES = 32
 
+const text = (name: string) =>
+  setting(name, Config.string(name).pipe(Config.withDefault(""))).pipe(Effect.map((raw) => raw.trim()))
+
+/**
+ * CHATKAZI_SECRET as given (surrounding whitespace ignored): none when blank; else at least
+ * MIN_SECRET_BYTES without whitespace inside. The problem never quotes the secret.
+ */
+export const parseSecret = (raw: string): Effect.Effect<Option.Option<Redacted.Redacted<string>>, InvalidConfig> => {
+  const secret = raw.trim()
+  if (secret === "") return Effect.succeedNone
+  if (Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES || /\s/.test(secret)) {
+    return Effect.fail(
+      new InvalidConfig({
+        setting: "CHATKAZI_SECRET",
+        problem: `it must be at least ${MIN_SECRET_BYTES} bytes without spaces or line breaks; generate one with ` +
+          "`openssl rand -hex 32`"
+      })
+    )
+  }
+  return Effect.succeed(Option.some(Redacted.make(secret)))
+}
+
+/** Each receiving setting by its variable's name, read on its own (as `check` shows them). */
+export const webhookSettings = {
+  CHATKAZI_SECRET: setting("CHATKAZI_SECRET", Config.redacted("CHATKAZI_SECRET").pipe(Config.withDefault(Redacted.make(""))))
+    .pipe(Effect.flatMap((raw) => parseSecret(Redacted.value(raw)))),
+  CHATKAZI_WEBHOOK_PORT: text("CHATKAZI_WEBHOOK_PORT").pipe(
+    Effect.filterOrFail(
+      (port) => port === "" || (/^\d+$/.test(port) && Number(port) <= 65_535),
+      (port) => new InvalidConfig({ setting: "CHATKAZI_WEBHOOK_PORT", problem: `expected a port from 0 to 65535, got "${port}"` })
+    ),
+    Effect.map((port) => port === "" ? Option.none<number>() : Option.some(Number(port)))
+  ),
+  CHATKAZI_WEBHOOK_HOST: Effect.map(text("CHATKAZI_WEBHOOK_HOST"), (host) => host || "127.0.0.1"),
+  CHATKAZI_PUBLIC_URL: readPublicUrl
+}
+
 export class WebhookConfig extends Context.Tag("chatkazi-mcp/WebhookConfig")<WebhookConfig, WebhookSettings>() {
   static readonly layer: Layer.Layer<WebhookConfig, InvalidConfig> = Layer.effect(
     WebhookConfig,
-    Effect.gen(function*() {
-      const text = (name: string) =>
-        setting(name, Config.string(name).pipe(Config.withDefault(""))).pipe(Effect.map((raw) => raw.trim()))
-      const secret = yield* text("CHATKAZI_SECRET")
-      if (secret !== "" && (Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES || /\s/.test(secret))) {
-        return yield* new InvalidConfig({
-          setting: "CHATKAZI_SECRET",
-          problem: `it must be at least ${MIN_SECRET_BYTES} bytes without spaces; generate one with ` +
-            "`openssl rand -hex 32`"
-        })
-      }
-      const port = yield* text("CHATKAZI_WEBHOOK_PORT")
-      if (port !== "" && !(/^\d+$/.test(port) && Number(port) <= 65_535)) {
-        return yield* new InvalidConfig({ setting: "CHATKAZI_WEBHOOK_PORT", problem: `expected a port from 0 to 65535, got "${port}"` })
-      }
-      return {
-        secret: secret === "" ? Option.none() : Option.some(Redacted.make(secret)),
-        listenPort: port === "" ? Option.none() : Option.some(Number(port)),
-        listenHost: (yield* text("CHATKAZI_WEBHOOK_HOST")) || "127.0.0.1",
-        publicUrl: yield* readPublicUrl
-      }
-    })
+    Effect.map(Effect.all(webhookSettings), (read) => ({
+      secret: read.CHATKAZI_SECRET,
+      listenPort: read.CHATKAZI_WEBHOOK_PORT,
+      listenHost: read.CHATKAZI_WEBHOOK_HOST,
+      publicUrl: read.CHATKAZI_PUBLIC_URL
+    }))
   )
 
   static readonly make = (settings: Partial<Omit<WebhookSettings, "secret">> & { readonly secret?: string }) =>
@@ -99,6 +120,14 @@ export type WebhookOrigin =
   | { readonly _tag: "Listener"; readonly origin: string }
   /** The sandbox: simulated contacts' replies go straight into the Inbox, no webhook involved. */
   | { readonly _tag: "Sandbox" }
+
+/**
+ * Why receiving is off when its settings are unusable: stdio mode then serves everything else, and
+ * the receiving tools answer with this instead. None when receiving is set up (or simply off).
+ */
+export class ReceivingProblem extends Context.Reference<ReceivingProblem>()("chatkazi-mcp/ReceivingProblem", {
+  defaultValue: (): Option.Option<InvalidConfig> => Option.none()
+}) {}
 
 export class WebhookAddress extends Context.Reference<WebhookAddress>()("chatkazi-mcp/WebhookAddress", {
   defaultValue: (): WebhookOrigin => ({ _tag: "None" })

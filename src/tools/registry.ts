@@ -11,9 +11,21 @@ import { logoutSession } from "./logoutSession.js"
 import { sendWhatsappMedia } from "./sendWhatsappMedia.js"
 import { sendWhatsappText } from "./sendWhatsappText.js"
 import { startSession } from "./startSession.js"
-import type { ToolRequirements } from "./Tool.js"
+import { Effect, Option } from "effect"
+import { ReceivingProblem } from "../services/WebhookConfig.js"
+import type { Tool, ToolRequirements } from "./Tool.js"
 import { waitForMessage } from "./waitForMessage.js"
 import { waitForSession } from "./waitForSession.js"
+
+/**
+ * A tool about incoming messages, answering with the settings problem instead when receiving is off
+ * because a setting is unusable (stdio mode keeps the other tools working then).
+ */
+const receiving = <I, IE, O, OE, R>(tool: Tool<I, IE, O, OE, R>): Tool<I, IE, O, OE, R> => ({
+  ...tool,
+  run: (input) =>
+    Effect.flatMap(ReceivingProblem, Option.match({ onNone: () => tool.run(input), onSome: (problem) => Effect.fail(problem) }))
+})
 
 export const tools = [
   listSessions,
@@ -24,9 +36,9 @@ export const tools = [
   logoutSession,
   sendWhatsappText,
   sendWhatsappMedia,
-  getWebhookUrl,
-  listMessages,
-  waitForMessage,
+  receiving(getWebhookUrl),
+  receiving(listMessages),
+  receiving(waitForMessage),
   linkCardState
 ] as const
 

@@ -14,6 +14,19 @@ const Text = (description: string) =>
   )
     .annotations({ description })
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+/**
+ * A one-line value (file name, MIME type): no line breaks or other control characters, which have
+ * no place in either and would let a value pose as another line of the user's approval question.
+ */
+const Line = (description: string) =>
+  Text(description).pipe(
+    Schema.filter((s) => !CONTROL.test(s) || "must be one line, without line breaks or other control characters", {
+      jsonSchema: { pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$" }
+    })
+  ).annotations({ description })
+
 export const sendWhatsappMedia = defineTool({
   name: "send_whatsapp_media",
   title: "Send a WhatsApp image, video, audio or document",
@@ -30,9 +43,9 @@ export const sendWhatsappMedia = defineTool({
       { exact: true, default: () => "image" as const }
     ),
     caption: Schema.optionalWith(Text("Text shown with the file."), { exact: true }),
-    fileName: Schema.optionalWith(Text("File name shown to the recipient, mainly for documents (e.g. invoice.pdf)."), { exact: true }),
+    fileName: Schema.optionalWith(Line("File name shown to the recipient, mainly for documents (e.g. invoice.pdf)."), { exact: true }),
     mimetype: Schema.optionalWith(
-      Text("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out."),
+      Line("MIME type, e.g. application/pdf. Taken from the link's Content-Type when left out."),
       { exact: true }
     ),
     sessionId: OptionalSessionId,
@@ -68,7 +81,8 @@ export const sendWhatsappMedia = defineTool({
       const content = { url, type, caption: input.caption, fileName: input.fileName, mimetype: input.mimetype }
       return yield* confirmedSend({
         tool: "send_whatsapp_media",
-        send: { sessionId, to, content: { kind: "media", ...content } },
+        // The user approves what the gateway will get: the link's own MIME type when none was given.
+        send: { sessionId, to, content: { kind: "media", ...content, mimetype } },
         code: input.confirmationCode,
         unsent: (confirmation) => ({ ...unsentOutcome(sessionId, to, confirmation), url, type }),
         deliver: Effect.gen(function*() {

@@ -85,7 +85,7 @@ describe("a client that can ask the user (auto)", () => {
     })
     expect(question.message).toBe(
       "Send this WhatsApp text message in your name? It cannot be taken back.\n\n" +
-        "From session: shop\nTo: +254712345678\nText:\n> Habari Juma, your order is ready."
+        "From session: \"shop\"\nTo: +254712345678\nText:\n> Habari Juma, your order is ready."
     )
     expect(JSON.stringify(question)).not.toContain(SECRET_API_KEY)
     expect(sentTexts()).toEqual(["Habari Juma, your order is ready."])
@@ -163,7 +163,7 @@ describe("a client that can ask the user (auto)", () => {
     expect(result.isError ?? false, textOf(result)).toBe(false)
     expect(user.questions[0]!.message).toBe(
       "Send this WhatsApp document in your name? It cannot be taken back.\n\n" +
-        `From session: shop\nTo: +254712345678\nFile (document): ${url}\nFile name: price-list.pdf\nCaption:\n> Our prices`
+        `From session: "shop"\nTo: +254712345678\nFile (document): "${url}"\nFile name: "price-list.pdf"\nType: "application/pdf"\nCaption:\n> Our prices`
     )
     expect(gateway.received("POST", "/messages/media").map((r) => r.json)).toEqual([
       { sessionId: "shop", to: "254712345678", url, type: "document", caption: "Our prices", fileName: "price-list.pdf", mimetype: "application/pdf" }
@@ -225,10 +225,10 @@ describe("a client that cannot ask", () => {
       const { code, result } = await preview(ARGS)
       expect(gateway.apiRequests).toEqual([])
       expect(textOf(result)).toContain("Not sent yet")
-      expect(textOf(result)).toContain("From session: shop\nTo: +254712345678\nText:\n> Habari Juma")
+      expect(textOf(result)).toContain("From session: \"shop\"\nTo: +254712345678\nText:\n> Habari Juma")
       expect(textOf(result)).toContain(`confirmationCode "${code}"`)
       expect(result.structuredContent).toMatchObject({
-        confirmation: { preview: "From session: shop\nTo: +254712345678\nText:\n> Habari Juma" }
+        confirmation: { preview: "From session: \"shop\"\nTo: +254712345678\nText:\n> Habari Juma" }
       })
 
       const sent = await server.call("send_whatsapp_text", { ...ARGS, confirmationCode: code })
@@ -263,7 +263,7 @@ describe("a client that cannot ask", () => {
       const first = await server.call("send_whatsapp_media", args)
       expect(outputSchemaProblems(tool("send_whatsapp_media"), first)).toEqual([])
       const { confirmationCode } = (first.structuredContent as { confirmation: { confirmationCode: string } }).confirmation
-      expect(textOf(first)).toContain(`File (image): ${url}\nCaption:\n> New stock`)
+      expect(textOf(first)).toContain(`File (image): "${url}"\nType: "image/jpeg"\nCaption:\n> New stock`)
       expect(gateway.received("POST", "/messages/media")).toEqual([])
       const sent = await server.call("send_whatsapp_media", { ...args, confirmationCode })
       expect(sent.isError ?? false, textOf(sent)).toBe(false)

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http"
 import { createServer as createNetServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { McpHarness, textOf } from "../support/McpHarness.js"
 import { serverEntry, serverNode } from "../support/serverEntry.js"
 
 const KEY = "ck_live_diagnostics_secret_42"
@@ -110,6 +111,35 @@ describe("chatkazi-mcp check", () => {
     expect(run.stdout + run.stderr).not.toContain("hunter2")
   })
 
+  it("the receiving settings too: a bad secret named without quoting it, the port and public URL judged", async () => {
+    const secret = "short-hunter2-secret"
+    const run = await runBin(["check"], {
+      CHATKAZI_API_KEY: KEY,
+      CHATKAZI_BASE_URL: `${origin}/api/v1`,
+      CHATKAZI_SECRET: secret,
+      CHATKAZI_WEBHOOK_PORT: "88888",
+      CHATKAZI_PUBLIC_URL: "https://mcp.example.com/path"
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/✗ CHATKAZI_SECRET\s+invalid: it must be at least 32 bytes/)
+    expect(run.stdout).toMatch(/✗ CHATKAZI_WEBHOOK_PORT\s+invalid: expected a port from 0 to 65535, got "88888"/)
+    expect(run.stdout).toMatch(/✓ CHATKAZI_WEBHOOK_HOST\s+ok: 127\.0\.0\.1/)
+    expect(run.stdout).toMatch(/✗ CHATKAZI_PUBLIC_URL\s+invalid: it must be an origin only/)
+    expect(run.stdout + run.stderr).not.toContain(secret)
+
+    const good = await runBin(["check"], {
+      CHATKAZI_API_KEY: KEY,
+      CHATKAZI_BASE_URL: `${origin}/api/v1`,
+      CHATKAZI_SECRET: "a".repeat(64),
+      CHATKAZI_WEBHOOK_PORT: "8788"
+    })
+    expect(good.code).toBe(0)
+    expect(good.stdout).toMatch(/✓ CHATKAZI_SECRET\s+ok: set \(not shown\)/)
+    expect(good.stdout).toMatch(/✓ CHATKAZI_WEBHOOK_PORT\s+ok: port 8788/)
+    expect(good.stdout).toMatch(/✓ CHATKAZI_PUBLIC_URL\s+ok: not set/)
+    expect(good.stdout).not.toContain("a".repeat(64))
+  })
+
   it("no key: says it is not set and offers the sandbox, exit 1", async () => {
     const run = await runBin(["check"], {})
     expect(run.code).toBe(1)
@@ -164,6 +194,35 @@ describe("serving live", () => {
     expect(result.content[0]!.text).toContain("--sandbox")
     expect(stderr).toContain("CHATKAZI_API_KEY is not set")
     expect(stderr).toContain("--sandbox")
+  })
+})
+
+describe("serving live with an unusable receiving setting", () => {
+  it("a bad CHATKAZI_SECRET turns receiving off with one warning; the other tools work, the receiving tools name it", async () => {
+    const secret = "too-short-hunter2"
+    const server = await McpHarness.start({
+      CHATKAZI_API_KEY: KEY,
+      CHATKAZI_BASE_URL: "http://127.0.0.1:9/api/v1",
+      CHATKAZI_SECRET: secret,
+      CHATKAZI_READ_ONLY: "true"
+    })
+    try {
+      const sessions = await server.call("list_sessions", {})
+      // The gateway is unreachable here: what matters is that the tool ran instead of failing on the setting.
+      expect(textOf(sessions)).not.toContain("CHATKAZI_SECRET")
+      expect(textOf(sessions)).toContain("127.0.0.1:9")
+      for (const [name, args] of [["get_webhook_url", {}], ["list_messages", {}], ["wait_for_message", { timeoutSeconds: 1 }]] as const) {
+        const result = await server.call(name, args)
+        expect(result.isError, name).toBe(true)
+        expect(textOf(result), name).toContain("The setting CHATKAZI_SECRET is invalid: it must be at least 32 bytes")
+      }
+      const warnings = server.stderr.split("\n").filter((line) => line.includes("Receiving incoming messages is off"))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain("CHATKAZI_SECRET is invalid")
+      expect(server.stderr).not.toContain(secret)
+    } finally {
+      await server.close()
+    }
   })
 })
 

@@ -117,6 +117,16 @@ const invalidText = fc.oneof(blank, fc.constant(HUGE_INVALID_TEXT), notAString)
 const validOptionalText: Valid<string> = same(nonBlank(500))
 const invalidOptionalText = fc.oneof(blank, notAString)
 
+/** A file name or MIME type: one line, so no control character or line break anywhere in it. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+const validOneLine: Valid<string> = same(nonBlank(500).filter((s) => !CONTROL.test(s)))
+const invalidOneLine = fc.oneof(
+  blank,
+  notAString,
+  fc.tuple(nonBlank(200), fc.constantFrom("\n", "\r\n", "\u0000", "\u2028", "\u0085", "\t"), fc.string({ maxLength: 20 }))
+    .map(([head, control, tail]) => head + control + tail)
+)
+
 const MEDIA_TYPES = ["image", "video", "audio", "document"] as const
 const STATES = ["not_started", "connecting", "qr_ready", "pairing_code_ready", "connected", "disconnected", "logged_out"]
 
@@ -259,8 +269,8 @@ const TOOLS: ReadonlyArray<ToolSpec> = [
         invalid: fc.oneof(fc.constantFrom("gif", "IMAGE", "sticker", ""), notAString)
       },
       caption: { required: false, valid: validOptionalText, invalid: invalidOptionalText },
-      fileName: { required: false, valid: validOptionalText, invalid: invalidOptionalText },
-      mimetype: { required: false, valid: validOptionalText, invalid: invalidOptionalText },
+      fileName: { required: false, valid: validOneLine, invalid: invalidOneLine },
+      mimetype: { required: false, valid: validOneLine, invalid: invalidOneLine },
       sessionId: sessionIdField(false)
     },
     expect: (a) => {

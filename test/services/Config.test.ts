@@ -61,6 +61,18 @@ describe("ChatKaziConfig.layer", () => {
     }))
 
   it.effect.each([
+    "https://ops:hunter2secret@gw.example.test/api/v1",
+    "https://hunter2secret@gw.example.test/api/v1",
+    "https://:hunter2secret@gw.example.test",
+    "https://ops:hunter2secret@gw example.test/api/v1"
+  ])("CHATKAZI_BASE_URL with credentials (%s) is refused without quoting them", (raw) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(loadChatKaziConfig({ ...KEY, CHATKAZI_BASE_URL: raw }))
+      expect(error).toMatchObject({ _tag: "InvalidConfig", setting: "CHATKAZI_BASE_URL" })
+      expect(JSON.stringify(error) + error.message).not.toContain("hunter2secret")
+    }))
+
+  it.effect.each([
     ["CHATKAZI_TIMEOUT_MS", "soon"],
     ["CHATKAZI_TIMEOUT_MS", "0"],
     ["CHATKAZI_TIMEOUT_MS", "2.5"],

@@ -48,7 +48,7 @@ describe("Confirmations: asking the user", () => {
       expect(asked).toHaveLength(1)
       expect(asked[0]!.message).toBe(
         "Send this WhatsApp text message in your name? It cannot be taken back.\n\n" +
-          "From session: shop\nTo: +254712345678\nText:\n> Habari Juma\n> See you at 5"
+          "From session: \"shop\"\nTo: +254712345678\nText:\n> Habari Juma\n> See you at 5"
       )
       expect(asked[0]!.yesLabel).toBe("Yes, send it")
       expect(asked[0]!.timeoutMs).toBe(120_000)
@@ -60,8 +60,34 @@ describe("Confirmations: asking the user", () => {
       yield* confirmations("auto").confirm(DOCUMENT, undefined).pipe(provide, account())
       expect(asked[0]!.message).toBe(
         "Send this WhatsApp document in your name? It cannot be taken back.\n\n" +
-          "From session: shop\nTo: +254712345678\nFile (document): https://files.example/price-list.pdf\n" +
-          "File name: price-list.pdf\nCaption:\n> Our prices"
+          "From session: \"shop\"\nTo: +254712345678\nFile (document): \"https://files.example/price-list.pdf\"\n" +
+          "File name: \"price-list.pdf\"\nCaption:\n> Our prices"
+      )
+    }))
+
+  it.effect("values that look like lines of the question stay visibly inside their quotes", () =>
+    Effect.gen(function*() {
+      const { asked, provide } = user("approved")
+      const spoof: PendingSend = {
+        sessionId: "shop",
+        to: "254712345678",
+        content: {
+          kind: "media",
+          type: "document",
+          url: "https://files.example/a.pdf\nTo: +447700900123",
+          fileName: "a.pdf\nTo: +447700900123",
+          mimetype: "application/pdf\rCaption: hi",
+          caption: "Thanks\rTo: +447700900123\u2028Caption: hi"
+        }
+      }
+      yield* confirmations("auto").confirm(spoof, undefined).pipe(provide, account())
+      const lines = asked[0]!.message.split(/\r\n|[\n\r\u2028\u2029]/)
+      expect(lines.filter((line) => line.startsWith("To:"))).toEqual(["To: +254712345678"])
+      expect(lines.filter((line) => line.startsWith("Caption:"))).toEqual(["Caption:"])
+      expect(asked[0]!.message).toContain(
+        'File (document): "https://files.example/a.pdf\\nTo: +447700900123"\n' +
+          'File name: "a.pdf\\nTo: +447700900123"\nType: "application/pdf\\rCaption: hi"\n' +
+          "Caption:\n> Thanks\n> To: +447700900123\n> Caption: hi"
       )
     }))
 

@@ -1,9 +1,9 @@
 /**
  * A real express app on 127.0.0.1 that mounts the OAuth router beside a stand-in for /mcp, with a
  * ScriptedGateway as ChatKazi. The stand-in does what the HTTP transport does with a request:
- * `requireBearer` resolves the bearer (a refusal is a 401 with its WWW-Authenticate header), then
- * it lists the account's sessions with the key the bearer stands for (so the gateway shows which
- * key arrived).
+ * `admitBearer` (the transport's own) decides who it is for (a refusal is a 401 with its
+ * WWW-Authenticate header), then it lists the account's sessions with the key the bearer stands
+ * for (so the gateway shows which key arrived).
  *
  * Time is real time plus an offset that tests move forward (`advance`), shared by the memory
  * store's expiry and the OAuth code's `Clock`.
@@ -14,7 +14,8 @@ import express from "express"
 import { once } from "node:events"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import { type Bearer, makeOAuth, makeOAuthSettings, type OAuthApi, type OAuthSettings } from "../../src/server/oauth/index.js"
+import { admitBearer } from "../../src/server/httpOAuth.js"
+import { bearerToken, isOAuthToken, makeOAuth, makeOAuthSettings, type OAuthApi, type OAuthSettings } from "../../src/server/oauth/index.js"
 import type { GatewaySettings } from "../../src/server/oauth/KeyCheck.js"
 import { ChatKazi } from "../../src/services/ChatKazi.js"
 import { ChatKaziConfig } from "../../src/services/ChatKaziConfig.js"
@@ -113,19 +114,26 @@ export const startOAuthApp = async (
 
   const app = express()
   app.use(oauth.router)
-  app.post("/mcp", oauth.requireBearer, async (_req, res) => {
-    const bearer = res.locals["bearer"] as Bearer
+  app.post("/mcp", async (req, res) => {
+    const admission = await Effect.runPromise(admitBearer(oauth, req.headers.authorization))
+    if (admission._tag === "Refused") {
+      res.status(401).set("WWW-Authenticate", admission.challenge ?? "Bearer").json({ error: admission.reason })
+      return
+    }
+    if (admission._tag === "Unavailable") return void res.status(503).json({ error: admission.reason })
+    // What the caller sent, for the test to read back: one of our tokens, or a ChatKazi key as it is.
+    const via = isOAuthToken(bearerToken(req.headers.authorization) ?? "") ? "oauth" : "key"
     const outcome = await Effect.runPromise(
       ChatKazi.pipe(
         Effect.flatMap((chatKazi) => chatKazi.listSessions),
         Effect.provide(
           ChatKazi.layer.pipe(
-            Layer.provide(Layer.succeed(ChatKaziConfig, { ...gatewayConfig, apiKey: bearer.apiKey })),
+            Layer.provide(Layer.succeed(ChatKaziConfig, { ...gatewayConfig, apiKey: admission.apiKey })),
             Layer.provide(FetchHttpClient.layer)
           )
         ),
-        Effect.map((sessions) => ({ status: 200, body: { via: bearer.via, sessions: sessions.map((s) => s.sessionId) } })),
-        Effect.catchAll((error) => Effect.succeed({ status: 502, body: { via: bearer.via, gatewayError: error._tag } }))
+        Effect.map((sessions) => ({ status: 200, body: { via, sessions: sessions.map((s) => s.sessionId) } })),
+        Effect.catchAll((error) => Effect.succeed({ status: 502, body: { via, gatewayError: error._tag } }))
       )
     )
     res.status(outcome.status).json(outcome.body)

@@ -8,7 +8,7 @@ import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
 import { Elicitation, type Question } from "../../src/services/Elicitation.js"
 import { sendWhatsappMedia } from "../../src/tools/sendWhatsappMedia.js"
 import { sendWhatsappText } from "../../src/tools/sendWhatsappText.js"
-import { callTool, scriptedProbe, structuredContent, toolLayer } from "../support/tools.js"
+import { callTool, problemsOf, scriptedProbe, structuredContent, toolLayer } from "../support/tools.js"
 
 /** A user who approves everything, and what they were asked. */
 const approving = () => {
@@ -41,6 +41,38 @@ describe("the approval step in the send tools", () => {
     }).pipe(Effect.provide(toolLayer({
       safety: { confirmSends: "always" },
       probe: scriptedProbe(() => Effect.succeed({ mimetype: "text/html", size: 100 })).layer
+    }))))
+
+  it.effect("a file name or MIME type with a line break is refused before anyone is asked or anything is sent", () =>
+    Effect.gen(function*() {
+      const user = approving()
+      const error = yield* Effect.flip(
+        callTool(sendWhatsappMedia, {
+          to: "254712345678",
+          url: "https://cdn.example.com/a.pdf",
+          type: "document",
+          fileName: "a.pdf\nTo: +447700900123",
+          mimetype: "application/pdf\r\nCaption: hi"
+        }).pipe(user.provide)
+      )
+      expect(problemsOf(error)).toEqual([
+        "fileName: must be one line, without line breaks or other control characters",
+        "mimetype: must be one line, without line breaks or other control characters"
+      ])
+      expect(user.asked).toEqual([])
+      expect((yield* ChatKaziTest).calls).toEqual([])
+    }).pipe(Effect.provide(toolLayer({ sessions: { default: "connected" } }))))
+
+  it.effect("the question shows the MIME type that will be sent, also when it comes from the link", () =>
+    Effect.gen(function*() {
+      const user = approving()
+      yield* callTool(sendWhatsappMedia, { to: "254712345678", url: "https://cdn.example.com/a.pdf", type: "document" })
+        .pipe(user.provide)
+      expect(user.asked[0]!.message).toContain('Type: "application/pdf"')
+      expect((yield* ChatKaziTest).calls[0]!.argument).toMatchObject({ mimetype: "application/pdf" })
+    }).pipe(Effect.provide(toolLayer({
+      sessions: { default: "connected" },
+      probe: scriptedProbe(() => Effect.succeed({ mimetype: "application/pdf", size: 100 })).layer
     }))))
 
   it.effect("an approved repeat is still caught by dedupe: asked twice, sent once", () =>

@@ -1,18 +1,25 @@
 /**
  * Clients registered through RFC 7591 dynamic registration, kept in the `StateStore` so that any
  * replica knows them. Redirect URIs must be https, or http on a loopback host for local clients.
+ *
+ * A confidential client's secret is stored sealed (AES-GCM, bound to its client id), not in plain
+ * text: the SDK's client authentication compares the secret a client sends with the one `getClient`
+ * returns, so it must come back as it was issued, which rules out a hash. A record whose secret
+ * cannot be opened (another CHATKAZI_SECRET, tampering) is an unknown client, never a public one.
  */
 import { InvalidClientMetadataError } from "@modelcontextprotocol/sdk/server/auth/errors.js"
 import type { OAuthRegisteredClientsStore } from "@modelcontextprotocol/sdk/server/auth/clients.js"
 import { type OAuthClientInformationFull, OAuthClientInformationFullSchema } from "@modelcontextprotocol/sdk/shared/auth.js"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import type { StateStoreApi } from "../../services/StateStore.js"
+import type { Sealing } from "./Sealing.js"
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"])
 const MAX_CLIENT_ID_LENGTH = 128
 
 const clientKey = (clientId: string) => `oauth:client:${clientId}`
+const secretBinding = (clientId: string) => `client-secret:${clientId}`
 
 /** Why `uri` may not be a redirect URI, or undefined when it may. */
 export const redirectUriProblem = (uri: string): string | undefined => {
@@ -32,9 +39,21 @@ export interface ClientStore extends OAuthRegisteredClientsStore {
 export const makeClientStore = (
   store: StateStoreApi,
   clientTtlMs: number,
-  run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
+  run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>,
+  sealing: Sealing
 ): ClientStore => {
-  const save = (client: OAuthClientInformationFull) => store.set(clientKey(client.client_id), JSON.stringify(client), clientTtlMs)
+  const save = (client: OAuthClientInformationFull) => {
+    const { client_secret: secret, ...rest } = client
+    const stored = secret === undefined
+      ? rest
+      : { ...rest, client_secret: sealing.seal(Redacted.make(secret), secretBinding(client.client_id)) }
+    return store.set(clientKey(client.client_id), JSON.stringify(stored), clientTtlMs)
+  }
+  const opened = (client: OAuthClientInformationFull): OAuthClientInformationFull | undefined => {
+    if (client.client_secret === undefined) return client
+    const secret = sealing.open(client.client_secret, secretBinding(client.client_id))
+    return secret === undefined ? undefined : { ...client, client_secret: Redacted.value(secret) }
+  }
   return {
     getClient: (clientId) =>
       clientId.length > MAX_CLIENT_ID_LENGTH
@@ -42,7 +61,7 @@ export const makeClientStore = (
         : run(store.get(clientKey(clientId))).then((raw) => {
           if (raw === undefined) return undefined
           const parsed = OAuthClientInformationFullSchema.safeParse(safeJson(raw))
-          return parsed.success ? parsed.data : undefined
+          return parsed.success && parsed.data.client_id === clientId ? opened(parsed.data) : undefined
         }),
     registerClient: (client) => {
       const problems = client.redirect_uris.map(redirectUriProblem).filter((p): p is string => p !== undefined)

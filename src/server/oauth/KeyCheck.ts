@@ -6,6 +6,7 @@ import type { HttpClient } from "@effect/platform"
 import { Data, Effect, Layer, Redacted } from "effect"
 import { ChatKazi } from "../../services/ChatKazi.js"
 import { ChatKaziConfig, type ChatKaziSettings } from "../../services/ChatKaziConfig.js"
+import { isWellFormedKey } from "../../services/Credentials.js"
 
 /** Everything about reaching ChatKazi except the key, which comes from the user. */
 export type GatewaySettings = Omit<ChatKaziSettings, "apiKey">
@@ -23,10 +24,11 @@ export const checkKey = (
 ): Effect.Effect<void, KeyRejected, HttpClient.HttpClient> => {
   const key = Redacted.value(apiKey)
   if (key === "") return Effect.fail(new KeyRejected({ reason: "Paste your ChatKazi API key.", invalidKey: true }))
-  if (/[\s\x00-\x1f\x7f]/.test(key)) {
+  if (!isWellFormedKey(key)) {
     return Effect.fail(
       new KeyRejected({
-        reason: "The key contains spaces, line breaks or control characters. Copy it again from the ChatKazi dashboard.",
+        reason: "The key contains spaces, line breaks, control or non-ASCII characters. Copy it again from the " +
+          "ChatKazi dashboard.",
         invalidKey: true
       })
     )

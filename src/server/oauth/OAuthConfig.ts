@@ -8,7 +8,7 @@
  * login form, so every replica given the same secret accepts every other replica's tokens.
  */
 import { Config, Effect, Option, Redacted } from "effect"
-import { MIN_SECRET_BYTES } from "../../services/WebhookConfig.js"
+import { MIN_SECRET_BYTES, parseSecret } from "../../services/WebhookConfig.js"
 import { InvalidConfig } from "../../errors/ChatKaziError.js"
 import { positiveInt, setting } from "../../services/ChatKaziConfig.js"
 import { parsePublicUrl } from "../../services/PublicUrl.js"
@@ -61,7 +61,7 @@ export const makeOAuthSettings = (
 export const loadOAuthSettings: Effect.Effect<Option.Option<OAuthSettings>, InvalidConfig> = Effect.gen(function*() {
   const serverKey = yield* setting("CHATKAZI_API_KEY", Config.string("CHATKAZI_API_KEY").pipe(Config.withDefault("")))
   const publicUrl = yield* setting("CHATKAZI_PUBLIC_URL", Config.string("CHATKAZI_PUBLIC_URL").pipe(Config.withDefault("")))
-  const secret = yield* setting("CHATKAZI_SECRET", Config.string("CHATKAZI_SECRET").pipe(Config.withDefault("")))
+  const secret = (yield* setting("CHATKAZI_SECRET", Config.string("CHATKAZI_SECRET").pipe(Config.withDefault("")))).trim()
   if (serverKey.trim() !== "" || (publicUrl.trim() === "" && secret === "")) return Option.none()
   if (publicUrl.trim() === "" || secret === "") {
     const missing = publicUrl.trim() === "" ? "CHATKAZI_PUBLIC_URL" : "CHATKAZI_SECRET"
@@ -72,13 +72,12 @@ export const loadOAuthSettings: Effect.Effect<Option.Option<OAuthSettings>, Inva
   return Option.some(yield* makeOAuthSettings({ publicUrl, secret, accessTokenTtlMs: accessTokenSeconds * 1000 }))
 })
 
+/** The one rule for CHATKAZI_SECRET (WebhookConfig's), and here it must be set. */
 const checkSecret = (secret: string): Effect.Effect<Redacted.Redacted<string>, InvalidConfig> =>
-  Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES
-    ? Effect.fail(
-      new InvalidConfig({
-        setting: "CHATKAZI_SECRET",
-        problem: `it must be at least ${MIN_SECRET_BYTES} bytes long (it has ${Buffer.byteLength(secret, "utf8")}); ` +
-          "generate one with `openssl rand -base64 48`"
-      })
-    )
-    : Effect.succeed(Redacted.make(secret))
+  parseSecret(secret).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () =>
+        Effect.fail(new InvalidConfig({ setting: "CHATKAZI_SECRET", problem: "it is empty; generate one with `openssl rand -hex 32`" })),
+      onSome: Effect.succeed
+    }))
+  )

@@ -79,7 +79,7 @@ export const makeProvider = (deps: ProviderDeps): OAuthServerProvider => {
         apiKey
       }).pipe(Effect.mapError(() => new ServerError("token storage is unavailable")))
       yield* Effect.logInfo("OAuth: signed in").pipe(
-        Effect.annotateLogs({ client: client.client_name ?? client.client_id, account: Account.fromKey(apiKey).id.slice(0, 12) })
+        Effect.annotateLogs({ client: client.client_name ?? client.client_id, account: Account.logId(Account.fromKey(apiKey).id) })
       )
       const location = new URL(params.redirectUri)
       location.searchParams.set("code", code)

@@ -9,6 +9,7 @@
  */
 import { Data, Effect, Redacted } from "effect"
 import { Account, type AccountInfo } from "../../services/Account.js"
+import { isWellFormedKey, MALFORMED_KEY } from "../../services/Credentials.js"
 import type { StoreUnavailable } from "../../services/StateStore.js"
 import type { Grants } from "./Grants.js"
 import { isOurs } from "./tokens.js"
@@ -17,10 +18,6 @@ export interface Bearer {
   /** The ChatKazi key to call the gateway with; stays `Redacted` until the header is set. */
   readonly apiKey: Redacted.Redacted<string>
   readonly account: AccountInfo
-  /** `oauth`: an access token from the login page; `key`: a ChatKazi key sent as it is. */
-  readonly via: "oauth" | "key"
-  /** The OAuth client, for an access token. */
-  readonly clientId?: string
 }
 
 /** Answer with HTTP 401 and this `WWW-Authenticate` header. */
@@ -39,11 +36,7 @@ export const makeWwwAuthenticate = (resourceMetadataUrl: string) =>
   `Bearer resource_metadata=${quoted(resourceMetadataUrl)}` +
   (problem === undefined ? "" : `, error=${quoted(problem.error)}, error_description=${quoted(problem.description)}`)
 
-/** The token of an `Authorization: Bearer <token>` header (case-insensitive scheme), if any. */
-export const bearerToken = (authorization: string | undefined): string | undefined => {
-  const match = authorization?.match(/^Bearer[ ]+(\S+)\s*$/i)
-  return match?.[1]
-}
+export { bearerToken } from "../../services/Credentials.js"
 
 export const makeResolveBearer = (grants: Grants, wwwAuthenticate: ReturnType<typeof makeWwwAuthenticate>) => {
   const invalid = (description: string) =>
@@ -61,13 +54,12 @@ export const makeResolveBearer = (grants: Grants, wwwAuthenticate: ReturnType<ty
     }
     if (isOurs(token)) {
       return grants.resolveAccessToken(token).pipe(
-        Effect.map((grant): Bearer => ({ apiKey: grant.apiKey, account: grant.account, via: "oauth", clientId: grant.clientId })),
+        Effect.map((grant): Bearer => ({ apiKey: grant.apiKey, account: grant.account })),
         Effect.catchTag("TokenRejected", (rejected) => Effect.fail(invalid(rejected.reason)))
       )
     }
-    // A header cannot carry these, and ChatKazi would only answer 401 anyway.
-    if (/[\s\x00-\x1f\x7f]/.test(token)) return Effect.fail(invalid("the bearer token contains spaces or control characters"))
+    if (!isWellFormedKey(token)) return Effect.fail(invalid(`the bearer token: ${MALFORMED_KEY}`))
     const apiKey = Redacted.make(token)
-    return Effect.succeed({ apiKey, account: Account.fromKey(apiKey), via: "key" })
+    return Effect.succeed({ apiKey, account: Account.fromKey(apiKey) })
   }
 }

@@ -1,21 +1,20 @@
 /**
  * OAuth 2.1 login for remote connectors: the server is its own small authorization server whose
  * login page asks for the user's ChatKazi API key. Mount `router` at the root of the HTTP app, and
- * put `requireBearer` in front of /mcp (or call `resolveBearer` per request and answer its
- * `Unauthenticated` with a 401 and its `wwwAuthenticate` header).
+ * call `resolveBearer` for each /mcp request, answering its `Unauthenticated` with a 401 and its
+ * `wwwAuthenticate` header (see httpOAuth.ts).
  */
 import type { HttpClient } from "@effect/platform"
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js"
 import type { OAuthServerProvider } from "@modelcontextprotocol/sdk/server/auth/provider.js"
 import { mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js"
 import type { OAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/shared/auth.js"
-import { Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import express from "express"
 import { StateStore, type StoreUnavailable } from "../../services/StateStore.js"
 import { type Bearer, makeResolveBearer, makeWwwAuthenticate, type Unauthenticated } from "./bearer.js"
 import { makeClientStore } from "./ClientStore.js"
 import { makeGrants } from "./Grants.js"
-import { makeRequireBearer } from "./middleware.js"
 import type { GatewaySettings } from "./KeyCheck.js"
 import type { OAuthSettings } from "./OAuthConfig.js"
 import { makeProvider, runWith } from "./Provider.js"
@@ -39,11 +38,6 @@ export interface OAuthApi {
   readonly router: express.Router
   /** The ChatKazi key a request's bearer token stands for, or why it stands for none. */
   readonly resolveBearer: (token: string | undefined) => Effect.Effect<Bearer, Unauthenticated | StoreUnavailable>
-  /**
-   * `resolveBearer` as express middleware for /mcp: sets `res.locals.bearer` (a `Bearer`), or answers
-   * 401 with the `WWW-Authenticate` challenge itself (503 when the token store is unreachable).
-   */
-  readonly requireBearer: express.RequestHandler
   /** The `WWW-Authenticate` header value for a 401 from /mcp. */
   readonly wwwAuthenticate: (problem?: { readonly error: string; readonly description: string }) => string
   /** `<PUBLIC_URL>/mcp`, what tokens are bound to. */
@@ -64,7 +58,7 @@ export const makeOAuth = (options: OAuthOptions): Effect.Effect<OAuthApi, never,
 
     const sealing = makeSealing(settings.secret)
     const grants = makeGrants(settings, sealing, store)
-    const clients = makeClientStore(store, settings.clientTtlMs, runWith(runtime))
+    const clients = makeClientStore(store, settings.clientTtlMs, runWith(runtime), sealing)
     const provider = makeProvider({
       issuer: issuer.href,
       resource: resourceUrl,
@@ -101,17 +95,9 @@ export const makeOAuth = (options: OAuthOptions): Effect.Effect<OAuthApi, never,
     return {
       router,
       resolveBearer,
-      requireBearer: makeRequireBearer(resolveBearer, runtime),
       wwwAuthenticate,
       resourceUrl,
       resourceMetadataUrl,
       provider
     }
   })
-
-/** The OAuth login as a service, for wiring by Layer. */
-export class OAuth extends Context.Tag("chatkazi-mcp/OAuth")<OAuth, OAuthApi>() {
-  static readonly layer = (options: OAuthOptions): Layer.Layer<OAuth, never, StateStore | HttpClient.HttpClient> =>
-    Layer.effect(OAuth, makeOAuth(options))
-}
-

@@ -2,6 +2,7 @@
  * The whole OAuth login, run by a scripted client (the SDK's client functions and a fetch-driven
  * form) against a real listening app, with a real local ChatKazi stand-in checking the keys.
  */
+import { Account } from "../../../src/services/Account.js"
 import {
   auth,
   extractWWWAuthenticateParams,
@@ -133,6 +134,9 @@ describe("OAuth login, end to end", () => {
     // The sign-in was logged, with neither the key nor any token in the log.
     const logged = app.logs.join("\n")
     expect(logged).toContain("OAuth: signed in")
+    // The same 8-character account prefix as every other log line.
+    expect(logged).toContain(`account=${Account.fromKey(KEY_A).id.slice(0, 8)} `)
+    expect(logged).not.toContain(Account.fromKey(KEY_A).id.slice(0, 9))
     for (const secret of [KEY_A, signedIn.code, tokens.access_token, tokens.refresh_token!, refreshed.access_token]) {
       expect(logged).not.toContain(secret)
     }
@@ -198,8 +202,21 @@ describe("OAuth login, end to end", () => {
     const tokens = await redeem(d, await signIn(app.origin, d, KEY_B))
     const replica = await app.replica()
     const bearer = await Effect.runPromise(replica.resolveBearer(tokens.access_token))
-    expect(bearer.via).toBe("oauth")
     expect(Redacted.value(bearer.apiKey)).toBe(KEY_B)
+  })
+
+  it("a confidential client's secret is stored sealed, and the client still authenticates with it", async () => {
+    scriptAccounts(gateway)
+    const client = await register(d, `${app.origin}/callback`, { token_endpoint_auth_method: "client_secret_post" })
+    expect(client.client_secret).toMatch(/^[0-9a-f]{64}$/)
+    const stored = await Effect.runPromise(app.store.get(`oauth:client:${client.client_id}`))
+    expect(stored).toContain(client.client_id)
+    expect(stored).not.toContain(client.client_secret)
+
+    const signedIn = await signIn(app.origin, d, KEY_A, { client })
+    await expect(redeem(d, { ...signedIn, client: { ...client, client_secret: "f".repeat(64) } })).rejects.toThrow()
+    const tokens = await redeem(d, signedIn)
+    expect((await callMcp(app.origin, tokens.access_token)).body).toMatchObject({ sessions: ["shop-a"] })
   })
 })
 
@@ -348,7 +365,7 @@ describe("OAuth login refuses", () => {
     const last = tokens.access_token.at(-1) === "A" ? "B" : "A"
     const tampered = await callMcp(app.origin, tokens.access_token.slice(0, -1) + last)
     expect(tampered.status).toBe(401)
-    expect(tampered.body).toMatchObject({ error: "invalid_token" })
+    expect(tampered.wwwAuthenticate).toContain('error="invalid_token"')
     app.advance(3_601_000)
     const expired = await callMcp(app.origin, tokens.access_token)
     expect(expired.status).toBe(401)
