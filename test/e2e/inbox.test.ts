@@ -11,18 +11,22 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { McpHarness, outputSchemaProblems, SECRET_API_KEY, textOf } from "../support/McpHarness.js"
+import { ScriptedGateway } from "../support/ScriptedGateway.js"
 
 const WEBHOOK_SECRET = "e2e-webhook-secret-DO-NOT-PRINT-7c1f"
 
 let server: McpHarness
+let gateway: ScriptedGateway
 let tools: ReadonlyArray<Tool>
 let url: string
 
 beforeAll(async () => {
+  // The gateway only confirms the key, once, for get_webhook_url.
+  gateway = await ScriptedGateway.start()
+  gateway.setDefault("GET", "/sessions", { json: { success: true, data: [] } })
   server = await McpHarness.start({
     CHATKAZI_API_KEY: SECRET_API_KEY,
-    // Nothing here talks to the gateway; a closed port makes sure nothing could.
-    CHATKAZI_BASE_URL: "http://127.0.0.1:9/api/v1",
+    CHATKAZI_BASE_URL: gateway.baseUrl,
     CHATKAZI_SECRET: WEBHOOK_SECRET,
     CHATKAZI_WEBHOOK_PORT: "0"
   })
@@ -33,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close()
+  await gateway?.close()
 })
 
 const post = (body: unknown, to = url) =>
@@ -55,6 +60,8 @@ describe("receiving in stdio live mode", () => {
     expect(result.structuredContent).toMatchObject({ receiving: true, via: "local-listener" })
     expect(textOf(result)).toContain("tunnel")
     expect(textOf(result)).toContain("ChatKazi dashboard")
+    // The key was confirmed with ChatKazi once; the second call remembered it.
+    expect(gateway.received("GET", "/sessions").map((r) => r.headers["x-api-key"])).toEqual([SECRET_API_KEY])
   })
 
   it("wakes wait_for_message with a webhook POSTed to the listener, reporting progress while it waits", async () => {
