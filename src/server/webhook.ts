@@ -13,7 +13,7 @@
  */
 import { Effect, Option, Runtime } from "effect"
 import type { IncomingMessage as NodeRequest, ServerResponse } from "node:http"
-import { HookIds } from "../services/WebhookConfig.js"
+import { HookIds, WEBHOOK_PATH } from "../services/WebhookConfig.js"
 import { Inbox } from "../services/Inbox.js"
 import { decodeWebhookPayload } from "../services/internal/webhookPayload.js"
 
@@ -144,7 +144,22 @@ export const webhookRoute = (runtime: Runtime.Runtime<Inbox | HookIds>) => {
   const handle = nodeWebhookHandler(runtime)
   return {
     path: "/webhooks/chatkazi/:hookId",
-    handler: (request: NodeRequest & { params: Record<string, string | undefined>; body?: unknown }, response: ServerResponse) =>
+    handler: (
+      request: NodeRequest & { params: Record<string, string | undefined>; body?: unknown; originalUrl?: string },
+      response: ServerResponse & { locals?: Record<string, unknown> }
+    ) => {
+      // express matches this path in any letter case (and with a trailing slash), so the hook id may
+      // arrive in a URL the request log does not recognise as a webhook's: the route itself says what
+      // may be logged. The request log reads `originalUrl` once the response is done.
+      if (response.locals !== undefined) response.locals[LOGGED_PATH] = REDACTED_WEBHOOK_PATH
+      if (request.originalUrl !== undefined) request.originalUrl = REDACTED_WEBHOOK_PATH
       void handle(request, response, request.params.hookId ?? "")
+    }
   }
 }
+
+/** What a log may say of a webhook request's path: never the hook id, which lets its holder post. */
+export const REDACTED_WEBHOOK_PATH = `${WEBHOOK_PATH}<hookId>`
+
+/** The `res.locals` entry where a route leaves the path the request log should show instead of the URL. */
+export const LOGGED_PATH = "loggedPath"

@@ -130,6 +130,19 @@ describe("receiving in http mode", () => {
     expect(await read(b)).toContain("For account B only")
   })
 
+  it("logs no hook id even when the path comes in another letter case or with a trailing slash", async () => {
+    const hookId = urlA.split("/").pop()!
+    const logged = () => server.requestLog.filter((line) => line["status"] === 200 && String(line["http"]).includes("hookId")).length
+    const before = logged()
+    for (const [i, path] of [`/Webhooks/ChatKazi/${hookId}`, `/WEBHOOKS/chatkazi/${hookId}/`].entries()) {
+      // express routes both to the webhook, so the gateway's delivery is stored...
+      expect((await post(`${origin}${path}`, text(`hook-case-${i}`, "254755000333", "Any case"))).status).toBe(200)
+    }
+    await server.waitForStderr(() => logged() >= before + 2)
+    // ...and the request log names the route, not the id.
+    expect(server.stderr).not.toContain(hookId)
+  })
+
   it("logs webhook requests without their hook id", async () => {
     await server.waitForStderr((stderr) => stderr.includes("/webhooks/chatkazi/<hookId>"))
     const hooks = server.requestLog.filter((line) => String(line["http"]).includes("/webhooks/"))
