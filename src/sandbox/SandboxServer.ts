@@ -21,11 +21,19 @@ export interface SandboxServerOptions {
   readonly webhookUrl?: string | undefined
 }
 
+/**
+ * The webhook URL as it may be printed: a ChatKazi hook id (the part after /webhooks/chatkazi/, in any
+ * letter case) lets whoever reads it post into the inbox, so it is replaced by `<hookId>`.
+ */
+export const printableWebhookUrl = (url: string): string =>
+  url.replace(/(\/webhooks\/chatkazi\/)[^/?#]+/i, "$1<hookId>")
+
 /** Posts each incoming payload to the webhook URL, like the real gateway; a failure is logged, not retried. */
 const WebhookForwarding = (url: string): Layer.Layer<never, never, Simulator> =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const simulator = yield* Simulator
+      const shown = printableWebhookUrl(url)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       yield* simulator.watchInbound((payload) =>
         runFork(
@@ -33,9 +41,9 @@ const WebhookForwarding = (url: string): Layer.Layer<never, never, Simulator> =>
             fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
           ).pipe(
             Effect.flatMap((response) =>
-              response.ok ? Effect.void : Console.error(`Webhook ${url} answered HTTP ${response.status}`)
+              response.ok ? Effect.void : Console.error(`Webhook ${shown} answered HTTP ${response.status}`)
             ),
-            Effect.catchAll((error) => Console.error(`Webhook ${url} could not be reached: ${String(error.error)}`))
+            Effect.catchAll((error) => Console.error(`Webhook ${shown} could not be reached: ${String(error.error)}`))
           )
         )
       )
@@ -67,7 +75,7 @@ const announce = (options: SandboxServerOptions) => Effect.gen(function*() {
       `  Sandbox:  POST ${origin}/sandbox/scan {"sessionId"}, POST ${origin}/sandbox/disconnect {"sessionId"}, GET ${origin}/sandbox/messages`,
       `  Inbound:  POST ${origin}/sandbox/inbound {any webhook JSON}; contacts answer texts ${
         settings.replyAfterMs === undefined ? "never" : `${settings.replyAfterMs / 1000} s later`
-      }${options.webhookUrl === undefined ? " (no --webhook-url: kept at GET /sandbox/inbound)" : `, posted to ${options.webhookUrl}`}`,
+      }${options.webhookUrl === undefined ? " (no --webhook-url: kept at GET /sandbox/inbound)" : `, posted to ${printableWebhookUrl(options.webhookUrl)}`}`,
       `  Rules:    plan limit ${settings.maxSessions} session(s); QR scanned ${describeScan(settings)}; media links whose path contains "empty" are empty files`,
       "Nothing is sent to WhatsApp. Stop with Ctrl+C."
     ].join("\n")
