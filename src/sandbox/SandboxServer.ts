@@ -5,7 +5,7 @@
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Console, Effect, Layer, Runtime } from "effect"
+import { Console, Effect, FiberSet, Layer } from "effect"
 import { createServer } from "node:http"
 import { errorCode } from "../services/internal/errorCode.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
@@ -34,11 +34,12 @@ const WebhookForwarding = (url: string): Layer.Layer<never, never, Simulator> =>
     Effect.gen(function*() {
       const simulator = yield* Simulator
       const shown = printableWebhookUrl(url)
-      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      // Closing the layer interrupts the posts still under way (and aborts their requests).
+      const run = yield* FiberSet.makeRuntime<never>()
       yield* simulator.watchInbound((payload) =>
-        runFork(
-          Effect.tryPromise(() =>
-            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
+        run(
+          Effect.tryPromise((signal) =>
+            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload), signal })
           ).pipe(
             Effect.flatMap((response) =>
               response.ok ? Effect.void : Console.error(`Webhook ${shown} answered HTTP ${response.status}`)
