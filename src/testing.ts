@@ -41,7 +41,7 @@ export const layerTools = (
       Layer.provide(StateStore.layerMemory)
     )),
     options.mediaProbe ?? MediaProbe.layerTrusting,
-    Inbox.layer.pipe(Layer.provide(StateStore.layerMemory)),
+    Inbox.layer.pipe(Layer.provideMerge(StateStore.layerMemory)),
     Layer.succeed(HookIds, HookIds.make(Option.none())),
     Account.layerKey("chatkazi-mcp-testing")
   )

@@ -3,7 +3,7 @@
  * through the same decoder a webhook body goes through, for the sandbox's one account. No webhook,
  * no secret, no port.
  */
-import { Effect, Layer, Option, Runtime } from "effect"
+import { Effect, FiberSet, Layer, Option } from "effect"
 import { Account } from "../services/Account.js"
 import { Inbox } from "../services/Inbox.js"
 import { decodeWebhookPayload } from "../services/internal/webhookPayload.js"
@@ -19,9 +19,10 @@ const Forwarding: Layer.Layer<never, never, Simulator | Inbox | Account> = Layer
     const simulator = yield* Simulator
     const inbox = yield* Inbox
     const account = yield* Account
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    // Closing the layer interrupts what is still being stored.
+    const run = yield* FiberSet.makeRuntime<never>()
     yield* simulator.watchInbound((payload) => {
-      runFork(Effect.ignoreLogged(inbox.receive(account.id, decodeWebhookPayload(payload, new Date()))))
+      run(Effect.ignoreLogged(inbox.receive(account.id, decodeWebhookPayload(payload, new Date()))))
     })
   })
 )

@@ -5,7 +5,7 @@
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Console, Effect, Layer, Runtime } from "effect"
+import { Console, Effect, FiberSet, Layer } from "effect"
 import { createServer } from "node:http"
 import { errorCode } from "../services/internal/errorCode.js"
 import { SandboxConfig, type SandboxSettings } from "./SandboxConfig.js"
@@ -21,21 +21,30 @@ export interface SandboxServerOptions {
   readonly webhookUrl?: string | undefined
 }
 
+/**
+ * The webhook URL as it may be printed: a ChatKazi hook id (the part after /webhooks/chatkazi/, in any
+ * letter case) lets whoever reads it post into the inbox, so it is replaced by `<hookId>`.
+ */
+export const printableWebhookUrl = (url: string): string =>
+  url.replace(/(\/webhooks\/chatkazi\/)[^/?#]+/i, "$1<hookId>")
+
 /** Posts each incoming payload to the webhook URL, like the real gateway; a failure is logged, not retried. */
 const WebhookForwarding = (url: string): Layer.Layer<never, never, Simulator> =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const simulator = yield* Simulator
-      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      const shown = printableWebhookUrl(url)
+      // Closing the layer interrupts the posts still under way (and aborts their requests).
+      const run = yield* FiberSet.makeRuntime<never>()
       yield* simulator.watchInbound((payload) =>
-        runFork(
-          Effect.tryPromise(() =>
-            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
+        run(
+          Effect.tryPromise((signal) =>
+            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload), signal })
           ).pipe(
             Effect.flatMap((response) =>
-              response.ok ? Effect.void : Console.error(`Webhook ${url} answered HTTP ${response.status}`)
+              response.ok ? Effect.void : Console.error(`Webhook ${shown} answered HTTP ${response.status}`)
             ),
-            Effect.catchAll((error) => Console.error(`Webhook ${url} could not be reached: ${String(error.error)}`))
+            Effect.catchAll((error) => Console.error(`Webhook ${shown} could not be reached: ${String(error.error)}`))
           )
         )
       )
@@ -67,7 +76,7 @@ const announce = (options: SandboxServerOptions) => Effect.gen(function*() {
       `  Sandbox:  POST ${origin}/sandbox/scan {"sessionId"}, POST ${origin}/sandbox/disconnect {"sessionId"}, GET ${origin}/sandbox/messages`,
       `  Inbound:  POST ${origin}/sandbox/inbound {any webhook JSON}; contacts answer texts ${
         settings.replyAfterMs === undefined ? "never" : `${settings.replyAfterMs / 1000} s later`
-      }${options.webhookUrl === undefined ? " (no --webhook-url: kept at GET /sandbox/inbound)" : `, posted to ${options.webhookUrl}`}`,
+      }${options.webhookUrl === undefined ? " (no --webhook-url: kept at GET /sandbox/inbound)" : `, posted to ${printableWebhookUrl(options.webhookUrl)}`}`,
       `  Rules:    plan limit ${settings.maxSessions} session(s); QR scanned ${describeScan(settings)}; media links whose path contains "empty" are empty files`,
       "Nothing is sent to WhatsApp. Stop with Ctrl+C."
     ].join("\n")

@@ -28,11 +28,16 @@ export const messagesResource = (
   notifyUpdated?: (uri: string) => Promise<void>
 ): ResourceProvider => {
   const run = Runtime.runPromise(runtime)
-  let subscription: Scope.CloseableScope | undefined
+  /**
+   * The one subscription, set before its first await: a second subscribe that comes while the first
+   * is still starting joins it instead of starting (and leaking) another.
+   */
+  let subscription: Promise<Scope.CloseableScope> | undefined
 
   const stop = async () => {
-    const scope = subscription
+    const starting = subscription
     subscription = undefined
+    const scope = await starting?.catch(() => undefined)
     if (scope !== undefined) await run(Scope.close(scope, Exit.void))
   }
 
@@ -60,23 +65,32 @@ export const messagesResource = (
   }
   if (notifyUpdated === undefined) return readable
 
+  const startWatching = (notify: (uri: string) => Promise<void>): Promise<Scope.CloseableScope> =>
+    run(Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const [inbox, account] = yield* Effect.all([Inbox, Account])
+      yield* inbox.watch(account.id, (message) => {
+        if (!message.fromMe) void notify(MESSAGES_URI).catch(() => undefined)
+      }).pipe(Scope.extend(scope), Effect.onError(() => Scope.close(scope, Exit.void)))
+      return scope
+    }))
+
+
   return {
     ...readable,
 
     subscribe: async (uri) => {
       if (uri !== MESSAGES_URI) return false
-      if (subscription !== undefined) return true
-      const scope = await run(Scope.make())
-      subscription = scope
-      await run(
-        Effect.flatMap(Effect.all([Inbox, Account]), ([inbox, account]) =>
-          inbox.watch(account.id, (message) => {
-            if (!message.fromMe) void notifyUpdated(MESSAGES_URI).catch(() => undefined)
-          })).pipe(Scope.extend(scope))
-      ).catch(async (error) => {
-        await stop()
-        throw error
-      })
+      let starting = subscription
+      if (starting === undefined) {
+        const started = startWatching(notifyUpdated)
+        subscription = starting = started
+        // A failed start leaves nothing to join: the next subscribe tries again.
+        started.catch(() => {
+          if (subscription === started) subscription = undefined
+        })
+      }
+      await starting
       return true
     },
 

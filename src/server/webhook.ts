@@ -5,15 +5,22 @@
  *
  * - An unknown hook id: 404, and the body is not even read. Nothing says whether a secret is set.
  * - Over 1 MiB: 413. Not JSON: 400. Stored: 200 at once, so the gateway does not retry.
+ * - More than `MAX_WEBHOOK_MESSAGES` messages in one body: 413 and nothing stored. Each message costs
+ *   a claim, a push and a publish on the store, so whoever holds the URL must not make one request
+ *   cost thousands; refusing the whole body (rather than keeping the first ones) keeps a delivery
+ *   all-or-nothing, so a gateway that splits and retries loses nothing silently.
  * - The store unreachable: 503, so the gateway retries later instead of the message being lost.
  */
 import { Effect, Option, Runtime } from "effect"
 import type { IncomingMessage as NodeRequest, ServerResponse } from "node:http"
-import { HookIds } from "../services/WebhookConfig.js"
+import { HookIds, WEBHOOK_PATH } from "../services/WebhookConfig.js"
 import { Inbox } from "../services/Inbox.js"
 import { decodeWebhookPayload } from "../services/internal/webhookPayload.js"
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024
+
+/** The most messages one delivery may carry; a gateway sends one, or a handful at most. */
+export const MAX_WEBHOOK_MESSAGES = 100
 
 export interface WebhookResponse {
   readonly status: number
@@ -48,6 +55,13 @@ export const receiveWebhook = (
       return refuse(400, "the body must be JSON")
     }
     const messages = decodeWebhookPayload(payload, new Date())
+    if (messages.length > MAX_WEBHOOK_MESSAGES) {
+      return refuse(
+        413,
+        `the body holds ${messages.length} messages, more than the ${MAX_WEBHOOK_MESSAGES} one delivery may carry; ` +
+          "nothing was stored: send them in smaller batches"
+      )
+    }
     const inbox = yield* Inbox
     return yield* inbox.receive(account.value, messages).pipe(
       Effect.tap(({ duplicates, stored }) =>
@@ -130,7 +144,22 @@ export const webhookRoute = (runtime: Runtime.Runtime<Inbox | HookIds>) => {
   const handle = nodeWebhookHandler(runtime)
   return {
     path: "/webhooks/chatkazi/:hookId",
-    handler: (request: NodeRequest & { params: Record<string, string | undefined>; body?: unknown }, response: ServerResponse) =>
+    handler: (
+      request: NodeRequest & { params: Record<string, string | undefined>; body?: unknown; originalUrl?: string },
+      response: ServerResponse & { locals?: Record<string, unknown> }
+    ) => {
+      // express matches this path in any letter case (and with a trailing slash), so the hook id may
+      // arrive in a URL the request log does not recognise as a webhook's: the route itself says what
+      // may be logged. The request log reads `originalUrl` once the response is done.
+      if (response.locals !== undefined) response.locals[LOGGED_PATH] = REDACTED_WEBHOOK_PATH
+      if (request.originalUrl !== undefined) request.originalUrl = REDACTED_WEBHOOK_PATH
       void handle(request, response, request.params.hookId ?? "")
+    }
   }
 }
+
+/** What a log may say of a webhook request's path: never the hook id, which lets its holder post. */
+export const REDACTED_WEBHOOK_PATH = `${WEBHOOK_PATH}<hookId>`
+
+/** The `res.locals` entry where a route leaves the path the request log should show instead of the URL. */
+export const LOGGED_PATH = "loggedPath"

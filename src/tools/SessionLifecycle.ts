@@ -13,6 +13,12 @@ export const SESSION_STATES = [
 
 export type SessionState = (typeof SESSION_STATES)[number]
 
+/** The states in which the phone is waited for: the user links it by scanning the QR or typing the code. */
+export const WAITING_FOR_PHONE: ReadonlyArray<SessionState> = ["qr_ready", "pairing_code_ready"]
+
+export const isWaitingForPhone = (state: string | undefined): boolean =>
+  WAITING_FOR_PHONE.some((waiting) => waiting === state)
+
 export interface StateGuide {
   readonly meaning: string
   readonly nextStep: string

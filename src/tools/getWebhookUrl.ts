@@ -1,10 +1,31 @@
 import { Effect, Option, Schema } from "effect"
 import { Account } from "../services/Account.js"
+import { ChatKazi } from "../services/ChatKazi.js"
+import { StateStore } from "../services/StateStore.js"
 import { HookIds, WEBHOOK_PATH, WebhookAddress } from "../services/WebhookConfig.js"
 import { NoArguments } from "./Inputs.js"
 import { defineTool } from "./Tool.js"
 
 const KEEP_SECRET = "Treat the URL like a password: anyone who has it can post messages into this inbox."
+
+/** How long a key ChatKazi accepted is trusted here without asking again. */
+export const KEY_CONFIRMED_FOR_MS = 10 * 60_000
+
+/**
+ * A hook id lets whoever holds it write into the account's inbox, and in http mode any bearer reaches
+ * this tool, so an id is handed out only for a key ChatKazi accepts (one list_sessions call; a rejected
+ * key fails with the usual Unauthorized guidance). The confirmation is remembered per account on the
+ * store for a while, so asking again (on any replica) stays fast; a store that cannot be read only
+ * costs the call.
+ */
+const confirmKey = (account: string) =>
+  Effect.gen(function*() {
+    const store = yield* StateStore
+    const key = `webhook-key-confirmed:${account}`
+    if ((yield* store.get(key).pipe(Effect.orElseSucceed(() => undefined))) !== undefined) return
+    yield* (yield* ChatKazi).listSessions
+    yield* store.set(key, "1", KEY_CONFIRMED_FOR_MS).pipe(Effect.ignore)
+  })
 
 export const getWebhookUrl = defineTool({
   name: "get_webhook_url",
@@ -12,7 +33,7 @@ export const getWebhookUrl = defineTool({
   description:
     "The URL to paste into the ChatKazi dashboard's webhook setting so that incoming WhatsApp messages reach this " +
     "server (and list_messages / wait_for_message), or what the user must set up first when receiving is off. " +
-    "Changes nothing.",
+    "Confirms the API key with ChatKazi first. Changes nothing.",
   input: NoArguments,
   output: Schema.Struct({
     receiving: Schema.Boolean,
@@ -22,7 +43,7 @@ export const getWebhookUrl = defineTool({
     via: Schema.Literal("public-url", "local-listener", "sandbox", "none"),
     nextStep: Schema.String
   }),
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: true, openWorldHint: true },
   run: () =>
     Effect.gen(function*() {
       const account = yield* Account
@@ -41,6 +62,7 @@ export const getWebhookUrl = defineTool({
           "CHATKAZI_WEBHOOK_PORT (stdio, on their computer) or CHATKAZI_PUBLIC_URL (a hosted server), and restart it."
         return { data: { receiving: false, via: "none" as const, nextStep }, text: nextStep }
       }
+      yield* confirmKey(account.id)
       const path = `${WEBHOOK_PATH}${hookId.value}`
       switch (address._tag) {
         case "None": {

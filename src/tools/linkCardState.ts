@@ -7,15 +7,12 @@ import { Effect, Schema } from "effect"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { SessionId } from "./Inputs.js"
 import { forLinkCardOnly } from "./LinkCard.js"
-import { guideFor } from "./SessionLifecycle.js"
+import { guideFor, isWaitingForPhone } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"
 
 const QrKind = Schema.Literal("payload", "image", "link", "none").annotations({
   description: "payload: the raw WhatsApp QR text; image: a data: URL of a QR image; link: a web page; none: no QR now."
 })
-
-/** The states in which the phone may still be linked by scanning or typing a code. */
-const WAITING_FOR_PHONE: ReadonlyArray<string> = ["qr_ready", "pairing_code_ready"]
 
 export const linkCardState = defineTool({
   name: "link_card_state",
@@ -40,7 +37,7 @@ export const linkCardState = defineTool({
       const chatKazi = yield* ChatKazi
       const session = yield* chatKazi.sessionStatus(sessionId)
       // A QR that cannot be fetched this time is not a failure of the look: the next poll tries again.
-      const shown = session.state !== undefined && WAITING_FOR_PHONE.includes(session.state)
+      const shown = isWaitingForPhone(session.state)
         ? yield* chatKazi.sessionQr(sessionId).pipe(
           Effect.tapError((error) => Effect.logWarning(`the linking card could not fetch the QR (${error._tag})`)),
           Effect.orElseSucceed(() => undefined)

@@ -7,7 +7,7 @@ import type { Session, SessionQr } from "../services/Domain.js"
 import { SessionId } from "./Inputs.js"
 import { codeKey, hasCode, presentCode, QrFormat, SCAN_HOW } from "./LinkCode.js"
 import { rendersLinkCard } from "./LinkCard.js"
-import { guideFor, SESSION_STATES } from "./SessionLifecycle.js"
+import { guideFor, isWaitingForPhone, SESSION_STATES } from "./SessionLifecycle.js"
 import { defineTool } from "./Tool.js"
 
 const State = Schema.Literal(...SESSION_STATES).annotations({
@@ -30,9 +30,6 @@ const seconds = (ms: number) => Math.round(ms / 100) / 10
 
 /** At most this by default, so a default call answers before a host's usual 60 s request timeout. */
 export const DEFAULT_WAIT_SECONDS = 45
-
-/** The states in which the user has to be shown a code to link the phone. */
-const AWAITING_SCAN: ReadonlyArray<string> = ["qr_ready", "pairing_code_ready"]
 
 export const waitForSession = defineTool({
   name: "wait_for_session",
@@ -99,7 +96,7 @@ export const waitForSession = defineTool({
       /** The session's current code when the user has to see it and the model was not given it yet. */
       const unseenCode = (session: Session): Effect.Effect<Option.Option<SessionQr>, ChatKaziError> =>
         Effect.gen(function*() {
-          if (isTarget(session.state) || !AWAITING_SCAN.includes(session.state ?? "")) return Option.none()
+          if (isTarget(session.state) || !isWaitingForPhone(session.state)) return Option.none()
           const found: SessionQr = session.state === "pairing_code_ready" && session.pairingCode !== undefined
             ? session
             : yield* chatKazi.sessionQr(sessionId)
@@ -169,7 +166,7 @@ export const waitForSession = defineTool({
         : timedOut
         ? `Stopped waiting after ${timeoutSeconds} s: session "${sessionId}" is still ${state ?? "in an unknown state"}` +
           ` (${guide.meaning}), not ${targets.join(" or ")}. ` +
-          (AWAITING_SCAN.includes(state ?? "")
+          (isWaitingForPhone(state)
             ? "The user has already been given its code; if they are still linking the phone, call wait_for_session again."
             : `Next: ${guide.nextStep}; if the user is still scanning, call wait_for_session again.`)
         : `Session "${sessionId}" became ${state} (${guide.meaning}), so it will not reach ${targets.join(" or ")} ` +

@@ -114,10 +114,13 @@ describe("two http replicas on one Redis", () => {
   })
 
   it("a webhook received by A is listed on B, and wakes a wait on B", async () => {
+    scriptAccounts(gateway)
     const [onA, onB] = await Promise.all([connect(replicaA, KEY_A), connect(replicaB, KEY_A)])
     const url = (await call(onB, "get_webhook_url")).structuredContent!["url"] as string
     expect(url.startsWith(`${origin}/webhooks/chatkazi/`)).toBe(true)
     expect((await call(onA, "get_webhook_url")).structuredContent!["url"]).toBe(url)
+    // B confirmed the key with ChatKazi; A found the confirmation on the shared store.
+    expect(gateway.count("GET", "/sessions")).toBe(1)
 
     const post = (id: string, from: string, text: string) =>
       fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId: "default", from, text, id }) })

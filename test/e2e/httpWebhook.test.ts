@@ -8,12 +8,14 @@ import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { HttpServerProcess } from "../support/HttpServerProcess.js"
 import { textOf } from "../support/McpHarness.js"
+import { ScriptedGateway } from "../support/ScriptedGateway.js"
 
 const KEY_A = "ck_hook_ACCOUNT-A-5e1d7a90-never-print"
 const KEY_B = "ck_hook_ACCOUNT-B-0b9c3f12-never-print"
 const SECRET = "http-webhook-secret-DO-NOT-PRINT-0123456789abcdef"
 
 let server: HttpServerProcess
+let gateway: ScriptedGateway
 let origin: string
 let a: Client
 let b: Client
@@ -32,9 +34,14 @@ const post = (url: string, body: unknown) =>
 const text = (id: string, from: string, body: string) => ({ sessionId: "default", from, text: body, id })
 
 beforeAll(async () => {
+  // The gateway only confirms keys for get_webhook_url: A and B are real, anything else is not.
+  gateway = await ScriptedGateway.start()
+  gateway.setDefault("GET", "/sessions", (request) =>
+    [KEY_A, KEY_B].includes(String(request.headers["x-api-key"]))
+      ? { json: { success: true, data: [] } }
+      : { status: 401, json: { success: false, message: "Invalid API key" } })
   server = await HttpServerProcess.startPublic({
-    // Nothing here talks to the gateway; a closed port makes sure nothing could.
-    CHATKAZI_BASE_URL: "http://127.0.0.1:9/api/v1",
+    CHATKAZI_BASE_URL: gateway.baseUrl,
     CHATKAZI_SECRET: SECRET
   })
   origin = await server.origin()
@@ -51,9 +58,22 @@ afterAll(async () => {
     }
     await server.kill()
   }
+  await gateway?.close()
 })
 
 describe("receiving in http mode", () => {
+  it("gives a bearer that ChatKazi rejects no URL, only the Unauthorized guidance", async () => {
+    const stranger = await server.connect("any-string-at-all")
+    try {
+      const result = CallToolResultSchema.parse(await stranger.callTool({ name: "get_webhook_url", arguments: {} }))
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toContain("rejected the API key")
+      expect(JSON.stringify(result)).not.toContain("/webhooks/chatkazi/")
+    } finally {
+      await stranger.close()
+    }
+  })
+
   it("gives each account its own URL on CHATKAZI_PUBLIC_URL", async () => {
     const result = await call(a, "get_webhook_url")
     expect(result.structuredContent).toMatchObject({ receiving: true, via: "public-url" })
@@ -108,6 +128,19 @@ describe("receiving in http mode", () => {
     expect(await read(a)).toContain("Yes, we open at 9.")
     expect(await read(a)).not.toContain("For account B only")
     expect(await read(b)).toContain("For account B only")
+  })
+
+  it("logs no hook id even when the path comes in another letter case or with a trailing slash", async () => {
+    const hookId = urlA.split("/").pop()!
+    const logged = () => server.requestLog.filter((line) => line["status"] === 200 && String(line["http"]).includes("hookId")).length
+    const before = logged()
+    for (const [i, path] of [`/Webhooks/ChatKazi/${hookId}`, `/WEBHOOKS/chatkazi/${hookId}/`].entries()) {
+      // express routes both to the webhook, so the gateway's delivery is stored...
+      expect((await post(`${origin}${path}`, text(`hook-case-${i}`, "254755000333", "Any case"))).status).toBe(200)
+    }
+    await server.waitForStderr(() => logged() >= before + 2)
+    // ...and the request log names the route, not the id.
+    expect(server.stderr).not.toContain(hookId)
   })
 
   it("logs webhook requests without their hook id", async () => {

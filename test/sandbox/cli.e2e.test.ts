@@ -90,7 +90,11 @@ describe("the chatkazi-mcp bin", { timeout: 90_000 }, () => {
   })
 
   it("runs the simulator on 127.0.0.1 with `sandbox --port 0`, says where on stderr, and stops on SIGTERM", async () => {
-    const child = spawn(serverNode, [serverEntry, "sandbox", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+    // A closed port, so forwarding fails and says so; the hook id must be in neither line.
+    const hookId = "HookIdThatLetsAnyonePost0123456789abcdefXYZ"
+    const child = spawn(serverNode, [serverEntry, "sandbox", "--port", "0", "--webhook-url", `http://127.0.0.1:9/Webhooks/chatkazi/${hookId}`], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let stderr = ""
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve))
     try {
@@ -107,6 +111,15 @@ describe("the chatkazi-mcp bin", { timeout: 90_000 }, () => {
       const sessions = await fetch(`${origin}/api/v1/sessions`, { headers: { "x-api-key": "any" } })
       expect(await sessions.json()).toEqual({ success: true, data: [{ sessionId: "default", status: "not_started" }] })
       expect((await fetch(`${origin}/sandbox/messages`)).status).toBe(200)
+      const inbound = await fetch(`${origin}/sandbox/inbound`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ from: "254700000001", text: "walk-in", id: "w-1" })
+      })
+      expect(inbound.status).toBe(200)
+      await expect.poll(() => stderr, { timeout: 10_000 }).toContain("could not be reached")
+      expect(stderr).toContain("posted to http://127.0.0.1:9/Webhooks/chatkazi/<hookId>")
+      expect(stderr).not.toContain(hookId)
     } finally {
       child.kill("SIGTERM")
     }

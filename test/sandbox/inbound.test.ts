@@ -5,6 +5,9 @@
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import { once } from "node:events"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { afterAll, describe, expect, it } from "vitest"
 import { SandboxConfig } from "../../src/sandbox/SandboxConfig.js"
 import * as SandboxGateway from "../../src/sandbox/SandboxGateway.js"
@@ -107,5 +110,39 @@ describe("the sandbox server with --webhook-url", () => {
       receiver.runPromise(Effect.flatMap(Inbox, (i) => i.list(account, {}, 20))).then((all) => all.map((m) => m.from))
     await expect.poll(inbox, { timeout: 5_000 }).toEqual(["254712345678", "254700000001"])
     expect((await call("GET", "/sandbox/inbound")).body.data).toHaveLength(2)
+  })
+})
+
+describe("the sandbox server's webhook forwarding when it stops", () => {
+  it("abandons a post still waiting for the webhook once the layer closes", async () => {
+    // A webhook that takes the request and never answers.
+    let arrived: (() => void) | undefined
+    let aborted: (() => void) | undefined
+    const gotRequest = new Promise<void>((resolve) => (arrived = resolve))
+    const requestClosed = new Promise<void>((resolve) => (aborted = resolve))
+    const hanging = createServer((request) => {
+      request.once("close", () => aborted!())
+      arrived!()
+    })
+    hanging.listen(0, "127.0.0.1")
+    await once(hanging, "listening")
+    const { port } = hanging.address() as AddressInfo
+    const sandbox = ManagedRuntime.make(
+      SandboxServer.layer({ port: 0, settings: fast, webhookUrl: `http://127.0.0.1:${port}/webhooks/chatkazi/x` })
+    )
+    try {
+      await sandbox.runPromise(Effect.flatMap(Simulator, (s) => s.inject([{ from: "254700000002", text: "hi", id: "h-1" }])))
+      await gotRequest
+      await sandbox.dispose()
+      // The post's fiber was interrupted with the layer, which aborted its request.
+      const closedInTime = await Promise.race([
+        requestClosed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))
+      ])
+      expect(closedInTime).toBe(true)
+    } finally {
+      hanging.closeAllConnections()
+      hanging.close()
+    }
   })
 })

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { Account } from "../../src/services/Account.js"
 import type { IncomingMessage } from "../../src/services/IncomingMessage.js"
 import { Inbox } from "../../src/services/Inbox.js"
-import { StateStore } from "../../src/services/StateStore.js"
+import { makeMemoryStore, StateStore } from "../../src/services/StateStore.js"
 import { MESSAGES_URI, messagesResource } from "../../src/server/messagesResource.js"
 import { installResources } from "../../src/server/resourceProviders.js"
 
@@ -83,6 +83,31 @@ describe("chatkazi://messages", () => {
     // A round trip through the server: any notification for s-3 would have come before its answer.
     await t.client.listResources()
     expect(t.updates).toHaveLength(2)
+  })
+
+  it("two subscribes at once share one subscription, which unsubscribe ends", async () => {
+    const store = makeMemoryStore()
+    let live = 0
+    const counting = {
+      ...store,
+      subscribe: (channel: string, listener: (message: string) => void) =>
+        Effect.zipRight(
+          store.subscribe(channel, listener),
+          Effect.acquireRelease(Effect.sync(() => live++), () => Effect.sync(() => live--))
+        )
+    }
+    const runtime = ManagedRuntime.make(
+      Layer.mergeAll(Inbox.layerMemory, Layer.succeed(Account, account)).pipe(Layer.provide(Layer.succeed(StateStore, counting)))
+    )
+    close = () => runtime.dispose()
+    const updates: Array<string> = []
+    const provider = messagesResource(await runtime.runtime(), async (uri) => void updates.push(uri))
+    expect(await Promise.all([provider.subscribe!(MESSAGES_URI), provider.subscribe!(MESSAGES_URI)])).toEqual([true, true])
+    expect(live).toBe(1)
+    await provider.unsubscribe!(MESSAGES_URI)
+    expect(live).toBe(0)
+    await runtime.runPromise(Effect.flatMap(Inbox, (inbox) => inbox.receive(account.id, [message("after")])))
+    expect(updates).toEqual([])
   })
 
   it("refuses an unknown resource with -32002", async () => {

@@ -81,6 +81,18 @@ describe("the webhook listener", () => {
     expect((await stored(alice)).length).toBe(before)
   })
 
+  it("refuses a body of more than 100 messages with 413 and a reason, storing none of them; 100 are stored", async () => {
+    const batch = (prefix: string, n: number) =>
+      JSON.stringify(Array.from({ length: n }, (_, i) => ({ from: "254712345678", text: `m${i}`, id: `${prefix}-${i}` })))
+    const before = (await stored(alice)).length
+    const tooMany = await post(hookOf(alice), batch("many", 101))
+    expect(tooMany.status).toBe(413)
+    expect(await tooMany.json()).toMatchObject({ ok: false, error: expect.stringContaining("more than the 100") })
+    expect((await stored(alice)).length).toBe(before)
+    const full = await post(hookOf(alice), batch("full", 100))
+    expect(await full.json()).toEqual({ ok: true, stored: 100, duplicates: 0 })
+  })
+
   it("accepts JSON whatever content type the gateway declares, and keeps unreadable JSON", async () => {
     const response = await post(hookOf(alice), JSON.stringify({ event: "presence.update", who: "someone" }), "text/plain")
     expect(response.status).toBe(200)

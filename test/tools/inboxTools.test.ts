@@ -4,12 +4,14 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Redacted, TestClock } from "effect"
+import { Unauthorized } from "../../src/errors/ChatKaziError.js"
 import { Account } from "../../src/services/Account.js"
+import { ChatKazi, type ChatKaziApi } from "../../src/services/ChatKazi.js"
 import type { IncomingMessage } from "../../src/services/IncomingMessage.js"
 import { Inbox, makeInbox, MEMORY_RETENTION } from "../../src/services/Inbox.js"
-import { makeMemoryStore, type StateStoreApi } from "../../src/services/StateStore.js"
+import { makeMemoryStore, StateStore, type StateStoreApi } from "../../src/services/StateStore.js"
 import { HookIds, WebhookAddress, type WebhookOrigin } from "../../src/services/WebhookConfig.js"
-import { getWebhookUrl } from "../../src/tools/getWebhookUrl.js"
+import { getWebhookUrl, KEY_CONFIRMED_FOR_MS } from "../../src/tools/getWebhookUrl.js"
 import { listMessages } from "../../src/tools/listMessages.js"
 import { type AnyTool, decodeInput } from "../../src/tools/Tool.js"
 import { waitForMessage } from "../../src/tools/waitForMessage.js"
@@ -46,12 +48,31 @@ const message = (id: string, receivedAt: string, overrides: Partial<IncomingMess
   ...overrides
 })
 
+/** A gateway that only answers list_sessions, accepting the key or not, and counts the calls. */
+const keyChecker = (accepts: boolean) => {
+  let calls = 0
+  const gateway = {
+    listSessions: Effect.suspend(() => {
+      calls++
+      return accepts ? Effect.succeed([]) : Effect.fail(new Unauthorized({ status: 401, gatewayMessage: "Invalid API key" }))
+    })
+  } as unknown as ChatKaziApi
+  return { gateway, calls: () => calls }
+}
+
 describe("get_webhook_url", () => {
-  const ask = (secret: string | undefined, origin: WebhookOrigin) =>
+  const ask = (
+    secret: string | undefined,
+    origin: WebhookOrigin,
+    gateway = keyChecker(true).gateway,
+    store = makeMemoryStore()
+  ) =>
     run(getWebhookUrl, {}).pipe(
       Effect.provideService(Account, ACCOUNT),
       Effect.provideService(HookIds, HookIds.make(Option.map(Option.fromNullable(secret), Redacted.make))),
-      Effect.provideService(WebhookAddress, origin)
+      Effect.provideService(WebhookAddress, origin),
+      Effect.provideService(ChatKazi, gateway),
+      Effect.provideService(StateStore, store)
     )
   const withSecret = (origin: WebhookOrigin) => ask("a-secret-of-enough-length", origin)
 
@@ -84,6 +105,40 @@ describe("get_webhook_url", () => {
       expect(reply.data).toMatchObject({ receiving: true, via: "local-listener" })
       expect(reply.text).toContain("ngrok http 8788")
       expect(reply.text).toContain(reply.data.path)
+    }))
+
+  it.effect("hands out no hook id for a key ChatKazi rejects: the Unauthorized guidance instead", () =>
+    Effect.gen(function*() {
+      const rejecting = keyChecker(false)
+      for (const origin of [{ _tag: "Public", origin: "https://mcp.example.com" }, { _tag: "None" }] as const) {
+        const error = yield* Effect.flip(ask("a-secret-of-enough-length", origin, rejecting.gateway))
+        expect(error).toBeInstanceOf(Unauthorized)
+        expect(error.message).toContain("rejected the API key")
+        expect(JSON.stringify(error)).not.toContain("/webhooks/chatkazi/")
+      }
+      expect(rejecting.calls()).toBe(2)
+    }))
+
+  it.effect("asks ChatKazi once per account while the confirmation lasts, then again", () =>
+    Effect.gen(function*() {
+      const accepting = keyChecker(true)
+      const store = yield* Effect.map(Effect.clock, (clock) => makeMemoryStore(() => clock.unsafeCurrentTimeMillis()))
+      const origin = { _tag: "Public", origin: "https://mcp.example.com" } as const
+      const first = yield* ask("a-secret-of-enough-length", origin, accepting.gateway, store)
+      const second = yield* ask("a-secret-of-enough-length", origin, accepting.gateway, store)
+      expect(second.data.url).toBe(first.data.url)
+      expect(accepting.calls()).toBe(1)
+      yield* TestClock.adjust(KEY_CONFIRMED_FOR_MS + 1)
+      yield* ask("a-secret-of-enough-length", origin, accepting.gateway, store)
+      expect(accepting.calls()).toBe(2)
+    }))
+
+  it.effect("does not contact ChatKazi in the sandbox or when receiving is off", () =>
+    Effect.gen(function*() {
+      const rejecting = keyChecker(false)
+      yield* ask(undefined, { _tag: "Public", origin: "https://mcp.example.com" }, rejecting.gateway)
+      yield* ask("a-secret-of-enough-length", { _tag: "Sandbox" }, rejecting.gateway)
+      expect(rejecting.calls()).toBe(0)
     }))
 })
 

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Timeout } from "../../src/errors/ChatKaziError.js"
 import { ChatKaziTest } from "../../src/services/ChatKaziTest.js"
 import { linkCardState } from "../../src/tools/linkCardState.js"
+import { isWaitingForPhone, SESSION_STATES } from "../../src/tools/SessionLifecycle.js"
 import { callTool, structuredContent, toolLayer } from "../support/tools.js"
 
 const gateway = (sessions: Record<string, string>) => Effect.provide(toolLayer({ sessions }))
@@ -48,4 +49,11 @@ describe("link_card_state (the linking card's own tool)", () => {
       const error = yield* Effect.flip(callTool(linkCardState, { sessionId: "nope" }))
       expect(error._tag).toBe("NotFound")
     }).pipe(gateway({ shop: "qr_ready" })))
+})
+
+describe("the states that wait for the phone", () => {
+  it("are the QR and the pairing code, one definition for the link card and wait_for_session", () => {
+    expect(SESSION_STATES.filter(isWaitingForPhone)).toEqual(["qr_ready", "pairing_code_ready"])
+    expect(isWaitingForPhone(undefined)).toBe(false)
+  })
 })
