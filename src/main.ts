@@ -89,7 +89,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
       return Effect.promise(() =>
         Promise.all([import("./server/http.js"), import("./server/httpServices.js"), import("./server/httpFeatures.js")])
       ).pipe(
-        Effect.flatMap(([{ serveHttp }, { callerServices, processServices }, { httpFeatures }]) =>
+        Effect.flatMap(([{ serveHttp }, { callerContext, processServices }, { httpFeatures }]) =>
           serveHttp({
             name,
             version,
@@ -97,7 +97,7 @@ const run = (command: Command): Effect.Effect<void, unknown> => {
             host: command.host,
             port: command.port,
             shared: processServices({ stateStore: StateStore.layerConfig, httpClient: FetchHttpClient.layer }),
-            forCaller: callerServices,
+            forCaller: callerContext,
             extend: httpFeatures
           })
         ),

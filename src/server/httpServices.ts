@@ -4,6 +4,8 @@
  * settings and its bound on requests in flight), and what belongs to one caller (their ChatKazi key
  * and account).
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { HttpClient as HttpClientTag } from "@effect/platform/HttpClient"
 import type { HttpClient } from "@effect/platform/HttpClient"
 import { Context, Effect, Layer, type Redacted } from "effect"
 import type { InvalidConfig } from "../errors/ChatKaziError.js"
@@ -62,13 +64,20 @@ export const processServices = (options: {
 
 export type CallerServices = ChatKazi | MediaProbe | ChatKaziConfig | Account
 
-/** Built per caller (per request when each brings their own key): their key, their account. */
-export const callerServices = (
-  apiKey: Redacted.Redacted<string>
-): Layer.Layer<CallerServices, never, SharedGateway | HttpClient> =>
-  Layer.unwrapEffect(Effect.map(SharedGateway, ({ inFlight, settings }) =>
-    Layer.mergeAll(ChatKazi.layerSharing(inFlight), MediaProbe.layer).pipe(
-      Layer.provideMerge(Layer.succeed(ChatKaziConfig, ChatKaziConfig.of({ ...settings, apiKey }))),
-      Layer.merge(Account.layerKey(apiKey))
-    )
-  ))
+/** A caller's services as a plain Context, made from the process's: no Layer, no Scope, nothing to release. */
+export const callerContext = (
+  apiKey: Redacted.Redacted<string>,
+  shared: Context.Context<SharedGateway | HttpClient>
+): Context.Context<CallerServices> => {
+  const { inFlight, settings } = Context.get(shared, SharedGateway)
+  const client = Context.get(shared, HttpClientTag)
+  const config = ChatKaziConfig.of({ ...settings, apiKey })
+  return Context.make(ChatKaziConfig, config).pipe(
+    Context.add(
+      ChatKazi,
+      ChatKazi.make(config, client, inFlight, Context.getOption(shared as Context.Context<never>, FetchHttpClient.RequestInit))
+    ),
+    Context.add(MediaProbe, MediaProbe.make(config, client)),
+    Context.add(Account, Account.fromKey(apiKey))
+  )
+}

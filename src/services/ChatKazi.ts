@@ -75,25 +75,6 @@ export class ChatKazi extends Context.Tag("chatkazi-mcp/ChatKazi")<ChatKazi, Cha
     inFlight: Effect.Semaphore,
     requestInit: Option.Option<globalThis.RequestInit> = Option.none()
   ): ChatKaziApi => makeChatKazi(config, httpClient, inFlight, requestInit)
-
-  /**
-   * The live gateway for one caller's key, bounded by `inFlight`: a semaphore the HTTP server shares
-   * between every caller, so `maxConcurrency` holds for the process, not per request.
-   */
-  static readonly layerSharing = (
-    inFlight: Effect.Semaphore
-  ): Layer.Layer<ChatKazi, never, ChatKaziConfig | HttpClient.HttpClient> =>
-    Layer.effect(
-      ChatKazi,
-      Effect.gen(function*() {
-        return makeChatKazi(
-          yield* ChatKaziConfig,
-          yield* HttpClient.HttpClient,
-          inFlight,
-          yield* Effect.serviceOption(FetchHttpClient.RequestInit)
-        )
-      })
-    )
 }
 
 /**
