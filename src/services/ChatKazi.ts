@@ -265,8 +265,22 @@ const CODE_MEANINGS: Readonly<Record<string, string>> = {
 
 const describeCode = (code: string): string => {
   const meaning = CODE_MEANINGS[code] ??
-    (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/.test(code) ? "its TLS certificate was not accepted" : undefined)
+    (code === "ERR_SSL_WRONG_VERSION_NUMBER"
+      ? "the server at that address does not speak TLS: use http:// if it is plain HTTP, or check the port"
+      : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/.test(code)
+      ? "its TLS certificate was not accepted"
+      : undefined)
   return meaning === undefined ? code : `${code}, ${meaning}`
+}
+
+/** The innermost message of an error's cause chain: fetch's own is a bare "fetch failed". */
+const innermostMessage = (error: unknown): string | undefined => {
+  let message: string | undefined
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    message = current.message
+    current = current.cause
+  }
+  return message
 }
 
 const toTransport = (baseUrl: string) => (error: HttpClientError): Transport => {
@@ -274,7 +288,9 @@ const toTransport = (baseUrl: string) => (error: HttpClientError): Transport => 
   const connectFailed = error._tag === "RequestError" && code !== undefined && CONNECT_FAILURES.has(code)
   const detail = code !== undefined
     ? describeCode(code)
-    : error.cause instanceof Error ? error.cause.message : error.reason
+    : innermostMessage(error.cause) === "bad port"
+    ? "fetch refuses to connect to that port (one browsers block, e.g. 6000): use another port"
+    : innermostMessage(error.cause) ?? error.reason
   return new Transport({
     reason: error._tag === "ResponseError" ? `the connection broke while reading the answer (${detail})` : `${detail}`,
     mayHaveArrived: !connectFailed && !(error._tag === "RequestError" && error.reason !== "Transport"),

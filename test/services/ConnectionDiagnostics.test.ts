@@ -32,6 +32,25 @@ const listSessionsAt = (baseUrl: string) =>
   )
 
 describe("an unreachable gateway", () => {
+  it("https to a plain-HTTP server says it does not speak TLS, not that a certificate was refused", async () => {
+    const plain = createServer((_, response) => response.end("{}"))
+    const url = `${(await listen(plain)).replace(/^http:/, "https:")}/api/v1`
+    try {
+      const error = await listSessionsAt(url)
+      expect(error._tag).toBe("Transport")
+      expect(error.message).toContain("ERR_SSL_WRONG_VERSION_NUMBER, the server at that address does not speak TLS")
+      expect(error.message).not.toContain("certificate")
+    } finally {
+      await new Promise((done) => plain.close(done))
+    }
+  })
+
+  it("a port fetch refuses is named as such, not as a bare \"fetch failed\"", async () => {
+    const error = await listSessionsAt("http://127.0.0.1:6000/api/v1")
+    expect(error._tag).toBe("Transport")
+    expect(error.message).toContain("fetch refuses to connect to that port")
+  })
+
   it("a refused connection names the base URL and says nothing is listening there", async () => {
     const closed = createServer()
     const url = `${await listen(closed)}/api/v1`
