@@ -4,7 +4,9 @@
  * `LPUSH`+`LTRIM`+`PEXPIRE` in one `MULTI`, and pub/sub runs on a connection of its own.
  *
  * It fails fast rather than wait: no offline queue, a bounded connect and command time, nothing
- * re-sent after a reconnect (a claim that timed out must not land later). Every failure is a
+ * re-sent after a reconnect. A command that timed out here may still have reached Redis (a claim can
+ * then exist that its caller never learned of: the send was refused, and an identical one stays
+ * refused as uncertain until the claim expires; it fails closed). Every failure is a
  * `StoreUnavailable`; ioredis reconnects by itself, and commands work again once it has.
  */
 import { Redis, type RedisOptions } from "ioredis"

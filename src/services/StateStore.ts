@@ -94,7 +94,7 @@ interface Entry {
 export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => {
   const values = new Map<string, Entry>()
   const lists = new Map<string, { items: Array<string>; expiresAt: number }>()
-  const windows = new Map<string, { readonly times: Array<number>; head: number }>()
+  const windows = new Map<string, { readonly times: Array<number>; head: number; windowMs: number }>()
   const listeners = new Map<string, Set<(message: string) => void>>()
   let writes = 0
 
@@ -112,6 +112,10 @@ export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => 
     const t = now()
     for (const [key, entry] of values) if (entry.expiresAt <= t) values.delete(key)
     for (const [key, list] of lists) if (list.expiresAt <= t) lists.delete(key)
+    for (const [key, window] of windows) {
+      const last = window.times[window.times.length - 1]
+      if (last === undefined || t - last >= window.windowMs) windows.delete(key)
+    }
   }
 
   return {
@@ -130,13 +134,20 @@ export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => 
         values.set(key, { value, expiresAt: now() + ttlMs })
         sweep()
       }),
-    delete: (key) => Effect.sync(() => void values.delete(key)),
+    // Like Redis' DEL: whatever kind of entry the key holds.
+    delete: (key) =>
+      Effect.sync(() => {
+        values.delete(key)
+        lists.delete(key)
+        windows.delete(key)
+      }),
     admit: (key, limit, windowMs, at) =>
       Effect.sync(() => {
         let window = windows.get(key)
         if (window === undefined) {
-          window = { times: [], head: 0 }
+          window = { times: [], head: 0, windowMs }
           windows.set(key, window)
+          sweep()
         }
         const { times } = window
         // Times are appended in order, so the expired ones are a prefix: skip past them, and compact

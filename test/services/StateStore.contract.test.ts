@@ -79,6 +79,17 @@ for (const [name, pair] of subjects) {
         expect(yield* a.claim("k", "3", 10_000)).toBe(true)
       }))
 
+    it.scopedLive("delete removes a key of any kind: a list and a pace window too", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* pair()
+        yield* a.push("list", "m1", 10, 10_000)
+        yield* b.delete("list")
+        expect(yield* a.recent("list", 10)).toEqual([])
+        expect(yield* a.admit("window", 1, 60_000, 1_000)).toStrictEqual({ admitted: true })
+        yield* b.delete("window")
+        expect(yield* a.admit("window", 1, 60_000, 1_001)).toStrictEqual({ admitted: true })
+      }))
+
     it.scopedLive("keys expire after their time to live", () =>
       Effect.gen(function*() {
         const [a, b] = yield* pair()
