@@ -66,10 +66,12 @@ export const getWebhookUrl = defineTool({
       const path = `${WEBHOOK_PATH}${hookId.value}`
       switch (address._tag) {
         case "None": {
-          const nextStep = (address.problem === undefined ? "Receiving is not set up: " : `Receiving is off: ${address.problem}. `) +
-            "on the user's computer, set CHATKAZI_WEBHOOK_PORT (e.g. 8788) so this server listens for the webhook, " +
-            "and expose that port with a tunnel; on a hosted server (http mode), set CHATKAZI_PUBLIC_URL. Then restart " +
-            "and call get_webhook_url again."
+          const nextStep = address.problem === undefined
+            ? "Receiving is not set up. On the user's computer, set CHATKAZI_WEBHOOK_PORT (e.g. 8788) so this server " +
+              "listens for the webhook, and expose that port with a tunnel; on a hosted server (http mode), set " +
+              "CHATKAZI_PUBLIC_URL. Then restart and call get_webhook_url again."
+            : `Receiving is off: ${address.problem}. Ask the user to set CHATKAZI_WEBHOOK_PORT to a port that is free ` +
+              "on their computer (or fix the setting named), restart this server, and call get_webhook_url again."
           return { data: { receiving: false, path, via: "none" as const, nextStep }, text: nextStep }
         }
         case "Public": {

@@ -91,6 +91,17 @@ describe("get_webhook_url", () => {
       expect(reply.text).toContain("CHATKAZI_PUBLIC_URL")
     }))
 
+  it.effect("when the listener could not open its port, says so and asks for a free one", () =>
+    Effect.gen(function*() {
+      const problem = "the webhook listener could not open 127.0.0.1:8788 (listen EADDRINUSE: address already in use)"
+      const reply = yield* withSecret({ _tag: "None", problem })
+      expect(reply.data).toMatchObject({ receiving: false, via: "none" })
+      expect(reply.text).toBe(
+        `Receiving is off: ${problem}. Ask the user to set CHATKAZI_WEBHOOK_PORT to a port that is free on their ` +
+          "computer (or fix the setting named), restart this server, and call get_webhook_url again."
+      )
+    }))
+
   it.effect("builds the URL from CHATKAZI_PUBLIC_URL in http mode", () =>
     Effect.gen(function*() {
       const reply = yield* withSecret({ _tag: "Public", origin: "https://mcp.example.com" })
