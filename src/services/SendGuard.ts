@@ -234,7 +234,8 @@ export function makeSendGuard(
                 repeated: true
               })
             }
-            yield* Effect.sleep(POLL_MS)
+            // Nothing of ours is at stake while waiting on another replica's send: a cancel may end the wait.
+            yield* Effect.interruptible(Effect.sleep(POLL_MS))
           }
         }
       }
@@ -258,6 +259,8 @@ export function makeSendGuard(
         const pending = inFlight.get(key)
         const outcome = pending !== undefined
           ? yield* Deferred.await(pending).pipe(
+            // A repeat only waits for the first send here: a cancel may end the wait, never that send.
+            Effect.interruptible,
             Effect.map((first) => ({ ...first, repeated: true })),
             Effect.catchTag("DeliveryUncertain", (uncertain) => Effect.fail(repeatedUncertain(uncertain)))
           )

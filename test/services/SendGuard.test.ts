@@ -325,4 +325,24 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
       expect(afterwards.duplicateOf).toBeDefined()
       expect(outbox.delivered).toEqual(["one"])
     }))
+
+  it.effect("a repeat waiting on the other guard's send can be cancelled at once; the first send goes on", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(
+        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+      )
+      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      yield* TestClock.adjust("1 second")
+      // No more time passes: the cancel must not wait out CHATKAZI_TIMEOUT_MS.
+      const exit = yield* Fiber.interrupt(repeat)
+      expect(exit._tag).toBe("Failure")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(first)
+      expect(outbox.delivered).toEqual(["one"])
+    }))
 })
