@@ -11,7 +11,7 @@
  */
 import { Redis, type RedisOptions } from "ioredis"
 import { randomUUID } from "node:crypto"
-import { Effect, Layer, Queue, Redacted, type Scope } from "effect"
+import { Deferred, Effect, Exit, Layer, Queue, Redacted, type Scope } from "effect"
 import { InvalidConfig } from "../errors/ChatKaziError.js"
 import { type PaceVerdict, StateStore, type StateStoreApi, StoreUnavailable } from "./StateStore.js"
 
@@ -164,7 +164,11 @@ export const make = (
       })
 
     // Pub/sub takes a connection of its own, opened on the first subscription.
-    const listeners = new Map<string, Set<(message: string) => void>>()
+    // Per channel: its listeners, and the SUBSCRIBE they all wait for.
+    const listeners = new Map<string, {
+      readonly listeners: Set<(message: string) => void>
+      readonly subscribed: Deferred.Deferred<void, StoreUnavailable>
+    }>()
     let subscriber: Redis | undefined
     yield* Effect.addFinalizer(() => subscriber === undefined ? Effect.void : close(subscriber))
     const subscriberConnection = Effect.suspend(() => {
@@ -172,7 +176,7 @@ export const make = (
         subscriber = client.duplicate()
         subscriber.on("error", () => undefined)
         subscriber.on("message", (channel: string, message: string) =>
-          listeners.get(channel.slice(prefix.length))?.forEach((listener) => listener(message)))
+          listeners.get(channel.slice(prefix.length))?.listeners.forEach((listener) => listener(message)))
       }
       const connection = subscriber
       return Effect.as(ready(connection), connection)
@@ -212,17 +216,27 @@ export const make = (
           Effect.gen(function*() {
             const connection = yield* subscriberConnection
             const existing = listeners.get(channel)
-            if (existing !== undefined) return void existing.add(listener)
-            listeners.set(channel, new Set([listener]))
+            if (existing !== undefined) {
+              existing.listeners.add(listener)
+              // Joined while the SUBSCRIBE is under way: subscribed only once it is, and failed with it.
+              return yield* Deferred.await(existing.subscribed).pipe(
+                Effect.tapError(() => Effect.sync(() => existing.listeners.delete(listener)))
+              )
+            }
+            const subscribed = yield* Deferred.make<void, StoreUnavailable>()
+            const entry = { listeners: new Set([listener]), subscribed }
+            listeners.set(channel, entry)
             yield* run(() => connection.subscribe(prefix + channel)).pipe(
-              Effect.tapError(() => Effect.sync(() => listeners.delete(channel)))
+              Effect.tapError(() => Effect.sync(() => listeners.get(channel) === entry && listeners.delete(channel))),
+              Effect.exit,
+              Effect.flatMap((exit) => Effect.zipRight(Deferred.done(subscribed, Exit.asVoid(exit)), exit))
             )
           }),
           () =>
             Effect.suspend(() => {
-              const set = listeners.get(channel)
-              set?.delete(listener)
-              if (set === undefined || set.size > 0 || subscriber === undefined) return Effect.void
+              const entry = listeners.get(channel)
+              entry?.listeners.delete(listener)
+              if (entry === undefined || entry.listeners.size > 0 || subscriber === undefined) return Effect.void
               listeners.delete(channel)
               const connection = subscriber
               return Effect.ignore(run(() => connection.unsubscribe(prefix + channel)))

@@ -232,6 +232,22 @@ describe("StateStore on Redis: outages", () => {
       expect(everything).not.toContain(password)
     }))
 
+  it.scopedLive("a SUBSCRIBE that Redis refuses fails every subscriber waiting on it, not only the first", () =>
+    Effect.gen(function*() {
+      // Channels denied to the default user: every SUBSCRIBE answers NOPERM, other commands work.
+      const server = yield* Effect.acquireRelease(
+        Effect.promise(() => RedisServer.start(["--user", "default", "on", "nopass", "~*", "resetchannels", "+@all"])),
+        (s) => Effect.promise(() => s.stop())
+      )
+      const store = yield* openRedis(server.url)
+      const both = yield* Effect.all(
+        [store.subscribe("denied", () => undefined), store.subscribe("denied", () => undefined)].map(Effect.either),
+        { concurrency: "unbounded" }
+      )
+      expect(both.map((result) => result._tag)).toStrictEqual(["Left", "Left"])
+      expect(yield* store.ping).toBe(true)
+    }))
+
   it.live("closing the layer closes its connections, the pub/sub one included", () =>
     Effect.gen(function*() {
       const observer = new Redis(redis.url)
