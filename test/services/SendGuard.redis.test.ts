@@ -14,6 +14,7 @@ import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConf
 import { makeSendGuard, type OutgoingMessage } from "../../src/services/SendGuard.js"
 import type { StateStoreApi } from "../../src/services/StateStore.js"
 import { RedisServer } from "../support/redis.js"
+import { makeOutbox } from "../support/outbox.js"
 
 let redis: RedisServer
 beforeAll(async () => {
@@ -36,16 +37,6 @@ const replica = (
     return { store, guard }
   }).pipe(Effect.provide(quiet))
 
-/** A stand-in for the gateway that records what it delivered. */
-const makeGateway = () => {
-  const delivered: Array<string> = []
-  const deliver = (label: string) =>
-    Effect.sync(() => {
-      delivered.push(label)
-      return { messageId: `m${delivered.length}`, details: {} }
-    })
-  return { delivered, deliver }
-}
 
 const message = (text: string): OutgoingMessage => ({ sessionId: "default", to: "254712345678", content: { text } })
 
@@ -63,7 +54,7 @@ describe("SendGuard on Redis: replicas", () => {
   it.scopedLive("the same send on two replicas within the window reaches the gateway once; the repeat gets the first receipt", () =>
     Effect.gen(function*() {
       const [one, two] = [yield* replica(), yield* replica()]
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       const first = yield* one.guard.once(message("hi"), gateway.deliver("from one"))
       const repeat = yield* two.guard.once(message("hi"), gateway.deliver("from two"))
       expect(gateway.delivered).toEqual(["from one"])
@@ -75,7 +66,7 @@ describe("SendGuard on Redis: replicas", () => {
   it.scopedLive("a repeat while the first send is still in flight on the other replica waits for it and delivers nothing", () =>
     Effect.gen(function*() {
       const [one, two] = [yield* replica(), yield* replica()]
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       const started = yield* Deferred.make<void>()
       const gate = yield* Deferred.make<void>()
       const slow = Deferred.succeed(started, undefined).pipe(
@@ -97,7 +88,7 @@ describe("SendGuard on Redis: replicas", () => {
   it.scopedLive("a send whose delivery is uncertain on one replica is refused on the other, nothing sent", () =>
     Effect.gen(function*() {
       const [one, two] = [yield* replica(), yield* replica()]
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       const uncertain = new DeliveryUncertain({ operation: "send_whatsapp_text", reason: "HTTP 500" })
       yield* Effect.flip(one.guard.once(message("hi"), Effect.fail(uncertain)))
       const repeat = yield* Effect.flip(two.guard.once(message("hi"), gateway.deliver("from two")))
@@ -109,7 +100,7 @@ describe("SendGuard on Redis: replicas", () => {
     Effect.gen(function*() {
       const one = yield* replica({}, { deliveryTimeoutMs: 300 })
       const two = yield* replica({}, { deliveryTimeoutMs: 300 })
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       const started = yield* Deferred.make<void>()
       const gate = yield* Deferred.make<void>()
       const stuck = Deferred.succeed(started, undefined).pipe(
@@ -129,7 +120,7 @@ describe("SendGuard on Redis: replicas", () => {
   it.scopedLive("replicas share one pace budget per account", () =>
     Effect.gen(function*() {
       const [one, two] = [yield* replica({ maxSendsPerMinute: 2 }), yield* replica({ maxSendsPerMinute: 2 })]
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       yield* one.guard.once(message("1"), gateway.deliver("1"))
       yield* two.guard.once(message("2"), gateway.deliver("2"))
       const refused = yield* Effect.flip(one.guard.once(message("3"), gateway.deliver("3")))
@@ -143,7 +134,7 @@ describe("SendGuard on Redis: accounts are isolated", () => {
   it.scopedLive("the same send from two accounts goes out twice, and each account has its own pace budget", () =>
     Effect.gen(function*() {
       const [one, two] = [yield* replica({ maxSendsPerMinute: 1 }), yield* replica({ maxSendsPerMinute: 1 })]
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       const [alice, bob] = [freshAccount(), freshAccount()]
       const fromAlice = yield* one.guard.once(message("hi"), gateway.deliver("alice")).pipe(Effect.provide(alice))
       const fromBob = yield* two.guard.once(message("hi"), gateway.deliver("bob")).pipe(Effect.provide(bob))
@@ -161,7 +152,7 @@ describe("SendGuard on Redis: outages", () => {
     Effect.gen(function*() {
       const server = yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (s) => Effect.promise(() => s.stop()))
       const { guard, store } = yield* replica({}, { url: server.url })
-      const gateway = makeGateway()
+      const gateway = makeOutbox()
       yield* guard.once(message("before"), gateway.deliver("before"))
 
       yield* Effect.promise(() => server.kill())

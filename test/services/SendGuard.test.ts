@@ -3,8 +3,9 @@ import { Clock, Deferred, Effect, Fiber, Option, TestClock } from "effect"
 import { DeliveryUncertain, RateLimited, UpstreamUnavailable } from "../../src/errors/ChatKaziError.js"
 import { Account } from "../../src/services/Account.js"
 import { SafetyConfig, type SafetySettings } from "../../src/services/SafetyConfig.js"
-import { makeSendGuard, type OutgoingMessage } from "../../src/services/SendGuard.js"
+import { makeSendGuard, type OutgoingMessage, type SendGuardOptions } from "../../src/services/SendGuard.js"
 import { makeMemoryStore, StateStore } from "../../src/services/StateStore.js"
+import { makeOutbox } from "../support/outbox.js"
 
 /** A guard on a fresh in-memory store whose clock is the test's. */
 const guardOn = (safety: Partial<SafetySettings> = {}) =>
@@ -14,16 +15,6 @@ const guardOn = (safety: Partial<SafetySettings> = {}) =>
 
 const anAccount = Account.layerKey("ck_unit_test_key")
 
-/** A stand-in for the gateway that counts what it delivered. */
-const makeOutbox = () => {
-  const delivered: Array<string> = []
-  const deliver = (label: string) =>
-    Effect.sync(() => {
-      delivered.push(label)
-      return { messageId: `m${delivered.length}`, details: {} }
-    })
-  return { delivered, deliver }
-}
 
 const message = (text: string, overrides: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
   sessionId: "default",
@@ -257,6 +248,25 @@ layer(anAccount)("SendGuard.once: pace limit", (it) => {
     }))
 })
 
+/**
+ * Two guards ("replicas") on one memory store, and a send of "hi" that guard one has started and holds
+ * until `gate` opens; `repeatOnTwo` forks the same send on guard two.
+ */
+const heldOnOneReplica = (safety: Partial<SafetySettings> = {}, options: SendGuardOptions = {}) =>
+  Effect.gen(function*() {
+    const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+    const settings = SafetyConfig.make(safety)
+    const [one, two] = [makeSendGuard(settings, store, options), makeSendGuard(settings, store, options)]
+    const outbox = makeOutbox()
+    const gate = yield* Deferred.make<void>()
+    const first = yield* Effect.fork(
+      one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+    )
+    yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+    const repeatOnTwo = Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+    return { two, outbox, gate, first, repeatOnTwo }
+  })
+
 describe("SendGuard.once: guards sharing one store, as replicas do", () => {
   it.effect("a repeat on the other guard gets the first receipt; another account's identical send goes out", () =>
     Effect.gen(function*() {
@@ -277,15 +287,8 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
 
   it.effect("a repeat while the other guard's send is in flight waits for it, then returns its receipt", () =>
     Effect.gen(function*() {
-      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
-      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
-      const outbox = makeOutbox()
-      const gate = yield* Deferred.make<void>()
-      const first = yield* Effect.fork(
-        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
-      )
-      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
-      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      const { first, gate, outbox, repeatOnTwo } = yield* heldOnOneReplica()
+      const repeat = yield* repeatOnTwo
       yield* TestClock.adjust("5 seconds")
       yield* Deferred.succeed(gate, undefined)
       yield* Fiber.join(first)
@@ -299,21 +302,13 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
     Effect.gen(function*() {
       // Claims last CHATKAZI_TIMEOUT_MS + the window (here 1 s + 2 s); a send can take longer than that (a wait
       // for a permit, retries after a 429): the claim is renewed until it settles.
-      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
-      const settings = SafetyConfig.make({ dedupeWindowSeconds: 2 })
-      const [one, two] = [
-        makeSendGuard(settings, store, { deliveryTimeoutMs: 1_000 }),
-        makeSendGuard(settings, store, { deliveryTimeoutMs: 1_000 })
-      ]
-      const outbox = makeOutbox()
-      const gate = yield* Deferred.make<void>()
-      const first = yield* Effect.fork(
-        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+      const { first, gate, outbox, repeatOnTwo, two } = yield* heldOnOneReplica(
+        { dedupeWindowSeconds: 2 },
+        { deliveryTimeoutMs: 1_000 }
       )
-      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
       for (let second = 0; second < 10; second++) yield* TestClock.adjust("1 second")
       // Ten seconds in, far past the 3 s the claim was taken for: the other guard still sends nothing.
-      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      const repeat = yield* repeatOnTwo
       yield* TestClock.adjust("2 seconds")
       const refused = yield* Effect.flip(Fiber.join(repeat))
       expect(refused).toMatchObject({ _tag: "DeliveryUncertain", repeated: true })
@@ -328,15 +323,8 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
 
   it.effect("a repeat waiting on the other guard's send can be cancelled at once; the first send goes on", () =>
     Effect.gen(function*() {
-      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
-      const [one, two] = [makeSendGuard(SafetyConfig.make(), store), makeSendGuard(SafetyConfig.make(), store)]
-      const outbox = makeOutbox()
-      const gate = yield* Deferred.make<void>()
-      const first = yield* Effect.fork(
-        one.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
-      )
-      yield* Effect.yieldNow().pipe(Effect.repeatN(20))
-      const repeat = yield* Effect.fork(two.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      const { first, gate, outbox, repeatOnTwo } = yield* heldOnOneReplica()
+      const repeat = yield* repeatOnTwo
       yield* TestClock.adjust("1 second")
       // No more time passes: the cancel must not wait out CHATKAZI_TIMEOUT_MS.
       const exit = yield* Fiber.interrupt(repeat)
