@@ -28,7 +28,7 @@ import { tools } from "./tools/registry.js"
 
 const { name, version } = createRequire(import.meta.url)("../package.json") as { name: string; version: string }
 
-const Gateway = Layer.mergeAll(ChatKazi.layer, MediaProbe.layer, Account.layer).pipe(
+const Gateway = Layer.mergeAll(ChatKazi.layerFetch, MediaProbe.layer, Account.layer).pipe(
   Layer.provide(ChatKaziConfig.layer),
   Layer.provide(FetchHttpClient.layer)
 )

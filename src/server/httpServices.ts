@@ -12,6 +12,7 @@ import type { InvalidConfig } from "../errors/ChatKaziError.js"
 import { Account } from "../services/Account.js"
 import { ChatKazi } from "../services/ChatKazi.js"
 import { ChatKaziConfig, type ChatKaziSettings } from "../services/ChatKaziConfig.js"
+import { fetchTransport, type GatewayTransport } from "../services/GatewayTransport.js"
 import { Confirmations } from "../services/Confirmations.js"
 import { Linking } from "../services/Linking.js"
 import { MediaProbe } from "../services/MediaProbe.js"
@@ -22,16 +23,24 @@ import type { StateStore } from "../services/StateStore.js"
 import type { HookIds, WebhookAddress, WebhookConfig } from "../services/WebhookConfig.js"
 import { httpReceiving } from "./receiving.js"
 
-/** The gateway settings every caller shares, and one bound on requests in flight for the whole process. */
+/**
+ * The gateway settings every caller shares, one bound on requests in flight for the whole process,
+ * and the transport requests go out on (`fetch`, as in stdio mode).
+ */
 export class SharedGateway extends Context.Tag("chatkazi-mcp/SharedGateway")<SharedGateway, {
   readonly settings: Omit<ChatKaziSettings, "apiKey">
   readonly inFlight: Effect.Semaphore
+  readonly transport: GatewayTransport
 }>() {
   static readonly layer: Layer.Layer<SharedGateway, InvalidConfig> = Layer.effect(
     SharedGateway,
     Effect.gen(function*() {
       const settings = yield* ChatKaziConfig.sharedSettings
-      return { settings, inFlight: yield* Effect.makeSemaphore(settings.maxConcurrency) }
+      return {
+        settings,
+        inFlight: yield* Effect.makeSemaphore(settings.maxConcurrency),
+        transport: fetchTransport(settings.timeoutMs, yield* Effect.serviceOption(FetchHttpClient.RequestInit))
+      }
     })
   )
 }
@@ -69,13 +78,13 @@ export const callerContext = (
   apiKey: Redacted.Redacted<string>,
   shared: Context.Context<SharedGateway | HttpClient>
 ): Context.Context<CallerServices> => {
-  const { inFlight, settings } = Context.get(shared, SharedGateway)
+  const { inFlight, settings, transport } = Context.get(shared, SharedGateway)
   const client = Context.get(shared, HttpClientTag)
   const config = ChatKaziConfig.of({ ...settings, apiKey })
   return Context.make(ChatKaziConfig, config).pipe(
     Context.add(
       ChatKazi,
-      ChatKazi.make(config, client, inFlight, Context.getOption(shared as Context.Context<never>, FetchHttpClient.RequestInit))
+      ChatKazi.make(config, transport, inFlight)
     ),
     Context.add(MediaProbe, MediaProbe.make(config, client)),
     Context.add(Account, Account.fromKey(apiKey))

@@ -1,5 +1,5 @@
 /**
- * The live ChatKazi service (ChatKazi.layer on FetchHttpClient) against the simulator served on a
+ * The live ChatKazi service as the server runs it (ChatKazi.layerFetch) against the simulator served on a
  * real socket on 127.0.0.1: the contract both sides claim, checked end to end over HTTP.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
@@ -17,7 +17,7 @@ const onSimulator = (apiKey: string) =>
     if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
     const origin = `http://127.0.0.1:${address.port}`
     return Layer.mergeAll(
-      ChatKazi.layer.pipe(
+      ChatKazi.layerFetch.pipe(
         Layer.provide(Layer.succeed(
           ChatKaziConfig,
           ChatKaziConfig.make({ apiKey, baseUrl: `${origin}/api/v1/`, maxRetries: 0 })
@@ -49,7 +49,7 @@ const scan = (sessionId: string) =>
 
 const failure = <A>(effect: Effect.Effect<A, ChatKaziError>) => Effect.flip(effect)
 
-describe("ChatKazi.layer against the simulator over 127.0.0.1", () => {
+describe("ChatKazi.layerFetch against the simulator over 127.0.0.1", () => {
   it.layer(onSimulator("secret"), { timeout: 20_000 })("with the right key", (it) => {
     it.effect("runs the whole flow and decodes every answer", () =>
       Effect.gen(function*() {

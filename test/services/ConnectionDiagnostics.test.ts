@@ -21,15 +21,23 @@ const listen = (server: Server | ReturnType<typeof createHttpsServer>, scheme = 
     server.listen(0, "127.0.0.1", () => ready(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`))
   )
 
-const listSessionsAt = (baseUrl: string) =>
+const listSessionsOn = (gateway: Layer.Layer<ChatKazi, never, ChatKaziConfig>, baseUrl: string) =>
   Effect.runPromise(
     Effect.flip(Effect.flatMap(ChatKazi, (chatKazi) => chatKazi.listSessions)).pipe(
-      Effect.provide(ChatKazi.layer.pipe(
-        Layer.provide(FetchHttpClient.layer),
+      Effect.provide(gateway.pipe(
         Layer.provide(Layer.succeed(ChatKaziConfig, ChatKaziConfig.make({ apiKey: "k", baseUrl, maxRetries: 0 })))
       ))
     )
   )
+
+/** The server's transport (fetch itself) and the platform's fetch HttpClient must read a failure alike. */
+const listSessionsAt = async (baseUrl: string) => {
+  const onFetch = await listSessionsOn(ChatKazi.layerFetch, baseUrl)
+  const onHttpClient = await listSessionsOn(ChatKazi.layer.pipe(Layer.provide(FetchHttpClient.layer)), baseUrl)
+  expect(onHttpClient).toEqual(onFetch)
+  expect(onHttpClient.message).toEqual(onFetch.message)
+  return onFetch
+}
 
 describe("an unreachable gateway", () => {
   it("https to a plain-HTTP server says it does not speak TLS, not that a certificate was refused", async () => {

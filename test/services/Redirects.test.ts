@@ -39,10 +39,13 @@ describe("a gateway address that redirects", () => {
     gateway.close()
   })
 
-  it("is not followed: the key goes nowhere else, and the model is told to fix CHATKAZI_BASE_URL", async () => {
-    const layer = ChatKazi.layer.pipe(
-      Layer.provide(Layer.succeed(ChatKaziConfig, ChatKaziConfig.make({ apiKey: "ck_redirect_secret", baseUrl: `${gatewayUrl}/api/v1` }))),
-      Layer.provide(FetchHttpClient.layer)
+  it.each([
+    ["on fetch (the server's)", ChatKazi.layerFetch],
+    ["on the platform's fetch HttpClient", ChatKazi.layer.pipe(Layer.provide(FetchHttpClient.layer))]
+  ])("is not followed %s: the key goes nowhere else, and the model is told to fix CHATKAZI_BASE_URL", async (_, gateway) => {
+    elsewhere.length = 0
+    const layer = gateway.pipe(
+      Layer.provide(Layer.succeed(ChatKaziConfig, ChatKaziConfig.make({ apiKey: "ck_redirect_secret", baseUrl: `${gatewayUrl}/api/v1` })))
     )
     const error = await Effect.runPromise(
       Effect.flip(Effect.flatMap(ChatKazi, (chatKazi) => chatKazi.listSessions)).pipe(Effect.provide(layer))
