@@ -16,6 +16,13 @@ export { ChatKazi, type ChatKaziApi } from "./services/ChatKazi.js"
 export { ChatKaziConfig, type ChatKaziSettings, DEFAULT_BASE_URL } from "./services/ChatKaziConfig.js"
 export { ChatKaziTest, type ChatKaziTestApi, type Operation, type RecordedCall } from "./services/ChatKaziTest.js"
 export {
+  fetchTransport,
+  type GatewayRequest,
+  type GatewayTransport,
+  httpClientTransport,
+  type TransportFailure
+} from "./services/GatewayTransport.js"
+export {
   type ConfirmationSettings,
   Confirmations,
   type ConfirmationsApi,
