@@ -118,12 +118,7 @@ const makeChatKazi = (config: ChatKaziSettings, transport: GatewayTransport, inF
   const attempt = (request: GatewayRequest): Effect.Effect<unknown, AttemptFailure> =>
     transport(request).pipe(
       Effect.mapError((failure) => failure instanceof Timeout ? failure : toTransport(config.baseUrl)(failure)),
-      // Only a 429's Retry-After needs the time (an HTTP date is read against the Clock).
-      Effect.flatMap((answer) =>
-        answer.status === 429
-          ? Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))
-          : interpretAnswer(answer, 0)
-      ),
+      Effect.flatMap((answer) => Effect.flatMap(Clock.currentTimeMillis, (now) => interpretAnswer(answer, now))),
       inFlight.withPermits(1)
     )
 
