@@ -4,8 +4,8 @@
  * through the same dispatch as stdio; progress of long calls streams as SSE on the response.
  *
  * `makeHttpApp` builds the app, as Node's request listener; an `HttpExtension` adds routes (the
- * webhook, OAuth's), another way to authorize `/mcp`, and resources. `serveHttp` reads the settings, builds the services and
- * the extension on them, listens, and drains calls at shutdown.
+ * webhook, OAuth's), another way to authorize `/mcp`, and resources. `serveHttp` reads the settings,
+ * builds the services and the extension on them, listens, and drains calls at shutdown.
  */
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { Config, Context, Data, Effect, Layer, Option, type Redacted, Runtime } from "effect"
@@ -38,7 +38,7 @@ export interface HttpExtension<R> {
   readonly authorize?: (req: IncomingMessage) => Promise<Admission>
   /** The `WWW-Authenticate` value of a 401 (unless the refusal carries its own). */
   readonly challenge?: string
-  /** Mounts more routes (the webhook, OAuth's) after the Host guard and before `/mcp`; no body parser runs before them. */
+  /** Mounts more routes (the webhook, OAuth's) on the express app, behind the Host guard; no body parser runs before them. */
   readonly routes?: (app: Express) => void
   /** Resources each request's MCP server offers, on that caller's runtime (stateless: no subscriptions). */
   readonly resources?: (runtime: Runtime.Runtime<R>) => ReadonlyArray<ResourceProvider>
@@ -223,21 +223,23 @@ type Body =
  * content type, charset and decoder machinery cost about 70 µs of CPU a request. Any other body
  * (compressed, chunked, another charset, too large) goes through express.json itself.
  */
-const jsonBody = (parser: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) =>
-(req: IncomingMessage, res: ServerResponse): Promise<Body> =>
-  isPlainJson(req) ? readPlainJson(req) : new Promise((resolve, reject) =>
-    parser(req, res, (err) => {
-      if (err === undefined) return resolve({ _tag: "Read", value: (req as { body?: unknown }).body })
-      const type = (err as { type?: unknown } | null)?.type
-      if (type === "entity.too.large") {
-        return resolve(refusedBody(413, -32000, `Request body too large: at most ${MAX_BODY_BYTES} bytes.`))
-      }
-      if (type === "entity.parse.failed") return resolve(PARSE_ERROR)
-      const status = (err as { status?: unknown } | null)?.status
-      if (typeof status === "number" && status >= 400 && status < 500) return resolve(refusedBody(status, -32000, "Bad request"))
-      reject(err)
-    })
-  )
+const jsonBody = (parser: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) => {
+  const throughParser = (req: IncomingMessage, res: ServerResponse): Promise<Body> =>
+    new Promise((resolve, reject) =>
+      parser(req, res, (err) => {
+        if (err === undefined) return resolve({ _tag: "Read", value: (req as { body?: unknown }).body })
+        const type = (err as { type?: unknown } | null)?.type
+        if (type === "entity.too.large") {
+          return resolve(refusedBody(413, -32000, `Request body too large: at most ${MAX_BODY_BYTES} bytes.`))
+        }
+        if (type === "entity.parse.failed") return resolve(PARSE_ERROR)
+        const status = (err as { status?: unknown } | null)?.status
+        if (typeof status === "number" && status >= 400 && status < 500) return resolve(refusedBody(status, -32000, "Bad request"))
+        reject(err)
+      })
+    )
+  return (req: IncomingMessage, res: ServerResponse): Promise<Body> => isPlainJson(req) ? readPlainJson(req) : throughParser(req, res)
+}
 
 /** JSON in UTF-8, not compressed, of a length given and within the limit: what MCP clients send. */
 const isPlainJson = (req: IncomingMessage): boolean => {
