@@ -3,18 +3,17 @@
  * and transport for it, no `Mcp-Session-Id`), so any replica can answer any request. Calls go
  * through the same dispatch as stdio; progress of long calls streams as SSE on the response.
  *
- * `makeHttpApp` builds the express app; an `HttpExtension` adds routes (the webhook, OAuth's), another
- * way to authorize `/mcp`, and resources. `serveHttp` reads the settings, builds the services and
- * the extension on them, listens, and drains calls at shutdown.
+ * `makeHttpApp` builds the app, as Node's request listener; an `HttpExtension` adds routes (the
+ * webhook, OAuth's), another way to authorize `/mcp`, and resources. `serveHttp` reads the settings,
+ * builds the services and the extension on them, listens, and drains calls at shutdown.
  */
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
-import { hostHeaderValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js"
 import { Config, Context, Data, Effect, Layer, Option, type Redacted, Runtime } from "effect"
 import express, { type Express, type NextFunction, type Request, type Response } from "express"
-import { createServer, type Server as NodeServer } from "node:http"
+import { createServer, type IncomingMessage, type RequestListener, type Server as NodeServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { InvalidConfig } from "../errors/ChatKaziError.js"
-import { Account } from "../services/Account.js"
+import { Account, type AccountInfo } from "../services/Account.js"
 import { setting } from "../services/ChatKaziConfig.js"
 import { SafetyConfig } from "../services/SafetyConfig.js"
 import { StateStore } from "../services/StateStore.js"
@@ -36,10 +35,10 @@ export interface HttpExtension<R> {
    * Decides who a `/mcp` request is for; by default from `access` and its `Authorization` header.
    * (OAuth replaces this to map its access tokens to a caller's ChatKazi key.)
    */
-  readonly authorize?: (req: Request) => Promise<Admission>
+  readonly authorize?: (req: IncomingMessage) => Promise<Admission>
   /** The `WWW-Authenticate` value of a 401 (unless the refusal carries its own). */
   readonly challenge?: string
-  /** Mounts more routes (the webhook, OAuth's) after the Host guard and before `/mcp`; no body parser runs before them. */
+  /** Mounts more routes (the webhook, OAuth's) on the express app, behind the Host guard; no body parser runs before them. */
   readonly routes?: (app: Express) => void
   /** Resources each request's MCP server offers, on that caller's runtime (stateless: no subscriptions). */
   readonly resources?: (runtime: Runtime.Runtime<R>) => ReadonlyArray<ResourceProvider>
@@ -64,8 +63,8 @@ export interface HttpAppOptions<R> extends HttpExtension<R> {
   readonly trustProxy?: TrustProxy
   /** Browser origins allowed to call `/mcp`; a request with any other `Origin` gets 403. */
   readonly allowedOrigins: ReadonlyArray<string>
-  /** The runtime for one caller's calls, and how to release it when the request is over. */
-  readonly runtimeFor: (apiKey: Redacted.Redacted<string>) => Promise<CallerRuntime<R>>
+  /** The runtime for one caller's calls (the account is that key's), and how to release it when the request is over. */
+  readonly runtimeFor: (apiKey: Redacted.Redacted<string>, account: AccountInfo) => Promise<CallerRuntime<R>>
   /** What `GET /healthz` reports. */
   readonly health: () => Promise<Health>
   /** True once shutdown began: new requests get 503. */
@@ -93,62 +92,84 @@ interface RequestFacts {
   account?: string
 }
 
-const facts = (res: Response): RequestFacts => res.locals as RequestFacts
+const rpcError = (res: ServerResponse, status: number, code: number, message: string): void => {
+  const body = JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body) })
+  res.end(body)
+}
 
-const rpcError = (res: Response, status: number, code: number, message: string) =>
-  res.status(status).json({ jsonrpc: "2.0", error: { code, message }, id: null })
-
-export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
+/**
+ * The app as Node's request listener. What every request goes through (the request log, the 503 while
+ * closing, the Host guard) and `/mcp` itself are plain Node handlers; express serves the rest
+ * (`/healthz`, the webhook, OAuth's routes). Express's router and middleware chain cost about a third
+ * of a millisecond of CPU per request, as much as a third of the bare SDK transport's whole request.
+ */
+export const makeHttpApp = <R>(options: HttpAppOptions<R>): RequestListener => {
   const app = express()
   app.disable("x-powered-by")
   app.set("trust proxy", options.trustProxy ?? false)
-
-  app.use(requestLog(options.log))
-  app.use((_req, res, next) => {
-    if (!options.isClosing()) return next()
-    res.setHeader("Connection", "close")
-    rpcError(res, 503, -32000, "The server is shutting down; retry on another replica or in a moment.")
-  })
-  if (isLoopback(options.host)) app.use(hostHeaderValidation(["localhost", "127.0.0.1", "[::1]", ...(options.hostnames ?? [])]))
-
   app.get("/healthz", async (_req, res) => {
     res.setHeader("Cache-Control", "no-store")
     res.status(200).json(await options.health())
   })
-
   options.routes?.(app)
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => internalError(options, res, err))
 
-  const mcp = express.Router()
-  mcp.all("/", (req, res, next) => {
-    if (req.method === "POST") return next()
-    res.setHeader("Allow", "POST")
-    rpcError(res, 405, -32000, "Method not allowed: this server is stateless, send JSON-RPC with POST.")
-  })
-  mcp.use(originCheck(options.allowedOrigins, isLoopback(options.host)))
-  const authorize = options.authorize ?? ((req: Request) => Promise.resolve(admit(options.access, req.headers.authorization)))
-  mcp.use(async (req, res, next) => {
+  const mcp = mcpEndpoint(options)
+  const hostCheck = isLoopback(options.host)
+    ? hostGuard(["localhost", "127.0.0.1", "[::1]", ...(options.hostnames ?? [])])
+    : undefined
+  return (req, res) => {
+    const facts = requestLog(options.log, req, res)
+    if (options.isClosing()) {
+      res.setHeader("Connection", "close")
+      return rpcError(res, 503, -32000, "The server is shutting down; retry on another replica or in a moment.")
+    }
+    if (hostCheck !== undefined && !hostCheck(req, res)) return
+    if (isMcpPath(req.url ?? "/")) return void mcp(req, res, facts).catch((err) => internalError(options, res, err))
+    app(req, res)
+  }
+}
+
+/** `/mcp` as express routed it: in any letter case, with or without a trailing slash or a query. */
+const isMcpPath = (url: string): boolean => {
+  const end = url.indexOf("?")
+  const path = end < 0 ? url : url.slice(0, end)
+  return /^\/mcp\/?$/i.test(path)
+}
+
+const internalError = <R>(options: HttpAppOptions<R>, res: ServerResponse, err: unknown): void => {
+  options.onError?.(err instanceof Error ? err : new Error(String(err)))
+  if (!res.headersSent) rpcError(res, 500, -32603, "Internal error")
+  else res.end()
+}
+
+/** `POST /mcp`: the Origin check, who the caller is, the body, then a new SDK server and transport for it. */
+const mcpEndpoint = <R>(options: HttpAppOptions<R>) => {
+  const originAllowed = originCheck(options.allowedOrigins, isLoopback(options.host))
+  const authorize = options.authorize ??
+    ((req: IncomingMessage) => Promise.resolve(admit(options.access, req.headers.authorization)))
+  const readJson = jsonBody(express.json({ limit: MAX_BODY_BYTES }))
+
+  return async (req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> => {
+    if (req.method !== "POST") {
+      res.setHeader("Allow", "POST")
+      return rpcError(res, 405, -32000, "Method not allowed: this server is stateless, send JSON-RPC with POST.")
+    }
+    if (!originAllowed(req)) return rpcError(res, 403, -32000, "Forbidden: this Origin is not in CHATKAZI_ALLOWED_ORIGINS.")
     const admission = await authorize(req)
     if (admission._tag === "Unavailable") return rpcError(res, 503, -32000, `Unavailable: ${admission.reason}.`)
     if (admission._tag === "Refused") {
       res.setHeader("WWW-Authenticate", admission.challenge ?? options.challenge ?? "Bearer realm=\"chatkazi-mcp\"")
       return rpcError(res, 401, -32001, `Unauthorized: ${admission.reason}.`)
     }
-    res.locals["apiKey"] = admission.apiKey
-    facts(res).account = Account.fromKey(admission.apiKey).id
-    next()
-  })
-  mcp.use(express.json({ limit: MAX_BODY_BYTES }))
-  mcp.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const type = (err as { type?: unknown } | null)?.type
-    if (type === "entity.too.large") return rpcError(res, 413, -32000, `Request body too large: at most ${MAX_BODY_BYTES} bytes.`)
-    if (type === "entity.parse.failed") return rpcError(res, 400, -32700, "Parse error: Invalid JSON")
-    const status = (err as { status?: unknown } | null)?.status
-    if (typeof status === "number" && status >= 400 && status < 500) return rpcError(res, status, -32000, "Bad request")
-    next(err)
-  })
-  mcp.post("/", async (req, res) => {
-    describeRequest(facts(res), req.body)
-    const building = options.runtimeFor(res.locals["apiKey"] as Redacted.Redacted<string>)
+    const account = Account.fromKey(admission.apiKey)
+    facts.account = account.id
+    const body = await readJson(req, res)
+    if (body._tag === "Refused") return rpcError(res, body.status, body.code, body.message)
+    describeRequest(facts, body.value)
+
+    const building = options.runtimeFor(admission.apiKey, account)
     // Listened for before anything is awaited: a client that leaves while its runtime is being built
     // must not have its call run afterwards, unobserved.
     let gone = false
@@ -175,20 +196,104 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
     const transport = new StreamableHTTPServerTransport({})
     // A client that goes away cancels its calls: closing the server aborts their signals.
     closeServer = () => {
-      void transport.close()
-      void server.close()
+      // Closing, the SDK makes a "Connection closed" error for any request to the client still open
+      // (usually none), every time; its stack trace alone cost about 40 µs.
+      const stackTraceLimit = Error.stackTraceLimit
+      Error.stackTraceLimit = 0
+      try {
+        void transport.close()
+        void server.close()
+      } finally {
+        Error.stackTraceLimit = stackTraceLimit
+      }
     }
     await server.connect(transport)
-    await transport.handleRequest(req, res, req.body)
-  })
-  app.use("/mcp", mcp)
+    await transport.handleRequest(req, res, body.value)
+  }
+}
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    options.onError?.(err instanceof Error ? err : new Error(String(err)))
-    if (!res.headersSent) rpcError(res, 500, -32603, "Internal error")
-    else res.end()
+type Body =
+  | { readonly _tag: "Read"; readonly value: unknown }
+  | { readonly _tag: "Refused"; readonly status: number; readonly code: number; readonly message: string }
+
+/**
+ * The request's JSON, refused as JSON-RPC errors as express.json refuses it: 413, 400 with -32700 for
+ * JSON that does not parse, other 4xx as they are. A body of another content type is left unread
+ * (undefined) for the SDK to refuse. The usual body (see `isPlainJson`) is read here; express.json's
+ * content type, charset and decoder machinery cost about 70 µs of CPU a request. Any other body
+ * (compressed, chunked, another charset, too large) goes through express.json itself.
+ */
+const jsonBody = (parser: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) => {
+  const throughParser = (req: IncomingMessage, res: ServerResponse): Promise<Body> =>
+    new Promise((resolve, reject) =>
+      parser(req, res, (err) => {
+        if (err === undefined) return resolve({ _tag: "Read", value: (req as { body?: unknown }).body })
+        const type = (err as { type?: unknown } | null)?.type
+        if (type === "entity.too.large") {
+          return resolve(refusedBody(413, -32000, `Request body too large: at most ${MAX_BODY_BYTES} bytes.`))
+        }
+        if (type === "entity.parse.failed") return resolve(PARSE_ERROR)
+        const status = (err as { status?: unknown } | null)?.status
+        if (typeof status === "number" && status >= 400 && status < 500) return resolve(refusedBody(status, -32000, "Bad request"))
+        reject(err)
+      })
+    )
+  return (req: IncomingMessage, res: ServerResponse): Promise<Body> => isPlainJson(req) ? readPlainJson(req) : throughParser(req, res)
+}
+
+/** JSON in UTF-8, not compressed, of a length given and within the limit: what MCP clients send. */
+const isPlainJson = (req: IncomingMessage): boolean => {
+  const { "content-encoding": encoding, "content-length": length, "content-type": type } = req.headers
+  if (type === undefined || !PLAIN_JSON_TYPES.has(type.toLowerCase())) return false
+  if (encoding !== undefined && encoding.toLowerCase() !== "identity") return false
+  return length !== undefined && /^\d{1,8}$/.test(length) && Number(length) <= MAX_BODY_BYTES &&
+    req.headers["transfer-encoding"] === undefined
+}
+
+const PLAIN_JSON_TYPES = new Set(["application/json", "application/json; charset=utf-8"])
+
+const readPlainJson = (req: IncomingMessage): Promise<Body> =>
+  new Promise((resolve) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.once("end", () => resolve(parseJson(Buffer.concat(chunks).toString("utf8"))))
+    // The client left before the whole body came (express.json answers that with 400 too).
+    const cut = () => resolve(refusedBody(400, -32000, "Bad request"))
+    req.once("error", cut)
+    req.once("close", () => req.complete || cut())
   })
-  return app
+
+/** As express.json parses: a byte order mark dropped, an empty body is `{}`, and only an object or array is accepted. */
+const parseJson = (text: string): Body => {
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  if (json.length === 0) return { _tag: "Read", value: {} }
+  if (!/^[\x20\x09\x0a\x0d]*[{[]/.test(json)) return PARSE_ERROR
+  try {
+    return { _tag: "Read", value: JSON.parse(json) }
+  } catch {
+    return PARSE_ERROR
+  }
+}
+
+const refusedBody = (status: number, code: number, message: string): Body => ({ _tag: "Refused", status, code, message })
+
+const PARSE_ERROR = refusedBody(400, -32700, "Parse error: Invalid JSON")
+
+/**
+ * On a loopback bind, only these `Host` names (any port): a page on another name that resolves to
+ * 127.0.0.1 (DNS rebinding) is refused. The SDK's `hostHeaderValidation`, without express.
+ */
+const hostGuard = (allowed: ReadonlyArray<string>) => (req: IncomingMessage, res: ServerResponse): boolean => {
+  const refusal = hostRefusal(allowed, req.headers.host)
+  if (refusal !== undefined) rpcError(res, 403, -32000, refusal)
+  return refusal === undefined
+}
+
+const hostRefusal = (allowed: ReadonlyArray<string>, host: string | undefined): string | undefined => {
+  if (!host) return "Missing Host header"
+  if (!URL.canParse(`http://${host}`)) return `Invalid Host header: ${host}`
+  const hostname = new URL(`http://${host}`).hostname
+  return allowed.includes(hostname) ? undefined : `Invalid Host: ${hostname}`
 }
 
 /**
@@ -196,11 +301,10 @@ export const makeHttpApp = <R>(options: HttpAppOptions<R>): Express => {
  * bind the server's own origin passes too: its `Host` was already checked to be loopback, so no
  * rebinding page can claim it (the MCP conformance suite's DNS-rebinding scenario expects this).
  */
-const originCheck = (allowed: ReadonlyArray<string>, loopback: boolean) => (req: Request, res: Response, next: NextFunction) => {
+const originCheck = (allowed: ReadonlyArray<string>, loopback: boolean) => (req: IncomingMessage): boolean => {
   const origin = req.headers.origin
-  if (origin === undefined || allowed.includes(normalizeOrigin(origin))) return next()
-  if (loopback && isOwnOrigin(origin, req.headers.host)) return next()
-  rpcError(res, 403, -32000, "Forbidden: this Origin is not in CHATKAZI_ALLOWED_ORIGINS.")
+  return origin === undefined || allowed.includes(normalizeOrigin(origin)) ||
+    (loopback && isOwnOrigin(origin, req.headers.host))
 }
 
 const normalizeOrigin = (origin: string): string => URL.canParse(origin) ? new URL(origin).origin : origin.trim()
@@ -229,13 +333,18 @@ const loggedPath = (url: string): string => {
   return (path.toLowerCase().startsWith(WEBHOOK_PATH) ? `${WEBHOOK_PATH}<hookId>` : path).slice(0, 64)
 }
 
-/** One JSON line per request once it is answered: never a key or token, only a prefix of the account hash. */
-const requestLog = (log: (line: string) => void) => (req: Request, res: Response, next: NextFunction) => {
+/**
+ * One JSON line per request once it is answered: never a key or token, only a prefix of the account
+ * hash. Returns what the `/mcp` handler fills in for it. A route may replace the logged path through
+ * express's `originalUrl` (the webhook's does).
+ */
+const requestLog = (log: (line: string) => void, req: IncomingMessage, res: ServerResponse): RequestFacts => {
+  const facts: RequestFacts = {}
   const started = performance.now()
   res.once("close", () => {
-    const path = loggedPath(req.originalUrl)
+    const path = loggedPath((req as { originalUrl?: string }).originalUrl ?? req.url ?? "/")
     if (path === "/healthz" && res.statusCode === 200) return
-    const { account, method, tool } = facts(res)
+    const { account, method, tool } = facts
     log(JSON.stringify({
       time: new Date().toISOString(),
       http: `${req.method} ${path}`,
@@ -247,7 +356,7 @@ const requestLog = (log: (line: string) => void) => (req: Request, res: Response
       ...(res.writableFinished ? {} : { aborted: true })
     }))
   })
-  next()
+  return facts
 }
 
 export interface HttpOptions<S, R> {
@@ -299,9 +408,12 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
         }),
         release: () => {}
       })
-      // With a shared key there is one caller: build its services once.
+      // With a shared key there is one caller: build its services once. With callers' own keys, each
+      // account's are kept for its next requests, as the shared key's are.
       const sharedCaller = access._tag === "SharedKey" ? buildCaller(access.apiKey) : undefined
-      const runtimeFor = (apiKey: Redacted.Redacted<string>) => Promise.resolve(sharedCaller ?? buildCaller(apiKey))
+      const callers = recentCallers<CallerRuntime<S | StateStore | R>>(MAX_KEPT_CALLERS)
+      const runtimeFor = (apiKey: Redacted.Redacted<string>, account: AccountInfo) =>
+        Promise.resolve(sharedCaller ?? callers.get(account.id, () => buildCaller(apiKey)))
 
       let closing = false
       const app = makeHttpApp({
@@ -359,9 +471,32 @@ export const serveHttp = <S, R>(options: HttpOptions<S, R>): Effect.Effect<void,
     })
   )
 
+/**
+ * How many accounts' services bring-your-own-key mode keeps. Building them (a ChatKazi client with the
+ * key, the media probe, a runtime) cost about 90 µs of CPU per request; they hold no state of a
+ * request, so one account's requests share them, as all requests share the shared key's.
+ */
+const MAX_KEPT_CALLERS = 1_000
+
+/** The values of the `limit` most recently used keys; the least recently used goes first. */
+const recentCallers = <A>(limit: number) => {
+  const kept = new Map<string, A>()
+  return {
+    get: (key: string, make: () => A): A => {
+      const found = kept.get(key)
+      // Re-inserted on every use: a Map iterates in insertion order, so its first key is the stalest.
+      if (found !== undefined) kept.delete(key)
+      const value = found ?? make()
+      kept.set(key, value)
+      if (kept.size > limit) kept.delete(kept.keys().next().value!)
+      return value
+    }
+  }
+}
+
 export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly message: string }> {}
 
-const listen = (app: Express, port: number, host: string): Effect.Effect<NodeServer, ListenFailed> =>
+const listen = (app: RequestListener, port: number, host: string): Effect.Effect<NodeServer, ListenFailed> =>
   Effect.async<NodeServer, ListenFailed>((resume) => {
     const server = createServer(app)
     // Long calls stream for minutes; the defaults would cut a slow upload but not a stream.

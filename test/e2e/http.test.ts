@@ -141,6 +141,25 @@ describe("bring-your-own-key (no CHATKAZI_API_KEY on the server)", () => {
     }
   })
 
+  // Each account's services are kept between its requests: many at once, in turn, never cross.
+  it("keeps two accounts apart over many requests at once, round after round", async () => {
+    gateway.setDefault("GET", "/sessions", (req) =>
+      ok([{ sessionId: req.headers["x-api-key"] === KEY_A ? "alpha-shop" : "beta-clinic", status: "connected" }])
+    )
+    const [a, b] = await Promise.all([connect(server, KEY_A), connect(server, KEY_B)])
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => call(i % 2 === 0 ? a : b, "list_sessions")))
+      results.forEach((result, i) => {
+        const [own, other] = i % 2 === 0 ? ["alpha-shop", "beta-clinic"] : ["beta-clinic", "alpha-shop"]
+        expect(textOf(result)).toContain(own)
+        expect(textOf(result)).not.toContain(other)
+      })
+    }
+    const keys = gateway.received("GET", "/sessions").map((r) => r.headers["x-api-key"])
+    expect(keys.filter((key) => key === KEY_A)).toHaveLength(12)
+    expect(keys.filter((key) => key === KEY_B)).toHaveLength(12)
+  })
+
   // Dedupe and pace are keyed by account: the same send from two accounts is two messages.
   it("sends the same message for two accounts twice, each with its own key and receipt", async () => {
     gateway.setDefault("POST", "/messages/text", (req) => ok({ messageId: `msg-${String(req.headers["x-api-key"]).slice(8, 17)}` }))

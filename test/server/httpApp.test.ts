@@ -4,8 +4,9 @@
  */
 import { Effect, Redacted, Runtime } from "effect"
 import { once } from "node:events"
-import { createServer, request, type Server } from "node:http"
+import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { gzipSync } from "node:zlib"
 import { afterEach, describe, expect, it } from "vitest"
 import { makeCalls } from "../../src/server/calls.js"
 import type { Dispatch } from "../../src/server/dispatch.js"
@@ -123,4 +124,71 @@ describe("the HTTP app", () => {
       expect(JSON.parse(lines.at(-1)!)).toMatchObject({ http: "POST /webhooks/chatkazi/<hookId>" })
     }
   )
+
+  describe("reads a JSON body as express.json does", () => {
+    const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" })
+    const send = (port: number, headers: IncomingHttpHeaders, body: string | Buffer) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({
+          host: "127.0.0.1",
+          port,
+          path: "/mcp",
+          method: "POST",
+          headers: { accept: "application/json, text/event-stream", ...headers }
+        })
+        req.on("response", (res) => {
+          const chunks: Array<Buffer> = []
+          res.on("data", (chunk: Buffer) => chunks.push(chunk))
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
+        })
+        req.on("error", reject)
+        req.end(body)
+      })
+    const json = { "content-type": "application/json" }
+    const errorCode = (body: string) => (JSON.parse(body) as { error?: { code?: number } }).error?.code
+
+    it.each([
+      ["plain", json, ping],
+      ["after a byte order mark", json, `\ufeff${ping}`],
+      ["with whitespace before it", json, ` \r\n\t${ping}`],
+      ["with charset=utf-8", { "content-type": "application/json; charset=utf-8" }, ping],
+      ["in another letter case", { "content-type": "Application/JSON; Charset=UTF-8" }, ping],
+      ["chunked, without a length", { ...json, "transfer-encoding": "chunked" }, ping],
+      ["compressed", { ...json, "content-encoding": "gzip" }, gzipSync(ping)]
+    ])("accepts it %s", async (_, headers, body) => {
+      const port = await start({ runtimeFor: () => Promise.resolve({ ...runtime, release: () => {} }) })
+      const answer = await send(port, headers, body)
+      expect(answer.status).toBe(200)
+      expect(answer.body).toContain("\"result\":{}")
+    })
+
+    it.each([
+      ["a string", "\"ping\""],
+      ["null", "null"],
+      ["only whitespace", "  \n"],
+      ["cut short", ping.slice(0, -1)],
+      ["after a non-JSON space", `\u00a0${ping}`]
+    ])("refuses %s with 400 and -32700", async (_, body) => {
+      const port = await start({ runtimeFor: () => Promise.resolve({ ...runtime, release: () => {} }) })
+      const answer = await send(port, json, body)
+      expect(answer.status).toBe(400)
+      expect(errorCode(answer.body)).toBe(-32700)
+    })
+
+    it("takes an empty body as {}, which the SDK then refuses as no JSON-RPC message", async () => {
+      const port = await start({ runtimeFor: () => Promise.resolve({ ...runtime, release: () => {} }) })
+      const answer = await send(port, json, "")
+      expect(answer.status).toBe(400)
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: -32700, message: "Parse error: Invalid JSON-RPC message" } })
+    })
+
+    it("refuses an unknown charset or compression with 415", async () => {
+      const port = await start({ runtimeFor: () => Promise.resolve({ ...runtime, release: () => {} }) })
+      for (const headers of [{ "content-type": "application/json; charset=koi8-x" }, { ...json, "content-encoding": "zip9" }]) {
+        const answer = await send(port, headers, ping)
+        expect(answer.status).toBe(415)
+        expect(errorCode(answer.body)).toBe(-32000)
+      }
+    })
+  })
 })
