@@ -17,8 +17,9 @@
  * memory (VmRSS) of fresh servers after each 1,000 of 10,000 calls. Each is also given as a ratio
  * to the floor's. Then the bundle over HTTP (`http --port 0`, each request bringing its key) beside
  * the bundle over stdio and a bare HTTP floor (the SDK's stateless Streamable HTTP transport and one
- * fetch per call): requests per second and p50/p99 of `get_session_status` with 1 and 32 clients
- * calling at once. It prints figures and checks nothing: it is not a test.
+ * fetch per call): requests per second, p50/p99 and the server's CPU per request of
+ * `get_session_status` with 1 and 32 clients calling at once (entries given with --also are served
+ * over HTTP too). It prints figures and checks nothing: it is not a test.
  *
  * The server's own CPU time (from /proc) up to its initialize answer and per sequential call is
  * shown too: on a busy machine it says more about the overhead than elapsed time does.
@@ -243,10 +244,8 @@ class StdioServer {
     return answer.result
   }
 
-  /** User and system CPU time the child has used, in ms. */
   cpuMs() {
-    const fields = readFileSync(`/proc/${this.child.pid}/stat`, "utf8").split(") ")[1].split(" ")
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS)
+    return cpuMsOf(this.child.pid)
   }
 
   /** Resident set size in MiB, as the kernel counts it for the child. */
@@ -267,6 +266,12 @@ class StdioServer {
 
 /** USER_HZ: 100 on every Linux that Node supports. */
 const CLOCK_TICKS = 100
+
+/** User and system CPU time a process has used, in ms. */
+const cpuMsOf = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS)
+}
 
 const median = (xs) => percentile(xs, 0.5)
 const percentile = (xs, p) => {
@@ -402,20 +407,18 @@ const main = async () => {
     const { CHATKAZI_API_KEY: _, ...ownKeyEnv } = env
     const http = await HttpServer.start(bundle.entry, ownKeyEnv, "bench-key")
     const httpFloor = await HttpServer.start(httpFloorEntry, ownKeyEnv, "bench-key")
+    // Entries given with --also are served over HTTP too, for before/after figures from one run.
+    const httpAlso = await Promise.all(also.map(async ([name, entry]) => [`http, ${name}`, await HttpServer.start(resolve(entry), ownKeyEnv, "bench-key")]))
     const stdio = new StdioServer(bundle, env)
     await stdio.initialize()
-    const callers = {
-      stdio: () => stdio.callTool("get_session_status", statusArgs),
-      http: () => http.callTool("get_session_status", statusArgs),
-      "http floor": () => httpFloor.callTool("get_session_status", statusArgs)
-    }
-    for (const call of Object.values(callers)) await throughput(call, 1, SETTINGS.warmupCalls) // warm-up
+    const byTransport = { stdio, http, "http floor": httpFloor, ...Object.fromEntries(httpAlso) }
+    for (const server of Object.values(byTransport)) await throughput(server, 1, SETTINGS.warmupCalls) // warm-up
     for (const clients of SETTINGS.transportClients) {
-      for (const [name, call] of Object.entries(callers)) {
-        transports.push({ name, clients, ...(await throughput(call, clients, SETTINGS.transportCalls)) })
+      for (const [name, server] of rotated(Object.entries(byTransport), clients)) {
+        transports.push({ name, clients, ...(await throughput(server, clients, SETTINGS.transportCalls)) })
       }
     }
-    await Promise.all([stdio.close(), http.close(), httpFloor.close()])
+    await Promise.all(Object.values(byTransport).map((server) => server.close()))
   } finally {
     await gateway.terminate()
     rmSync(scratch, { recursive: true, force: true })
@@ -427,28 +430,41 @@ const main = async () => {
 
 const transports = []
 
-/** `total` calls by `clients` callers, each waiting for its answer before the next: req/s and latency. */
-const throughput = async (call, clients, total) => {
+/**
+ * `total` get_session_status calls by `clients` callers, each waiting for its answer before the
+ * next: req/s, latency, and the server's CPU per request.
+ */
+const throughput = async (server, clients, total) => {
   const latencies = []
   let next = 0
+  const cpuBefore = server.cpuMs()
   const started = performance.now()
   await Promise.all(Array.from({ length: clients }, async () => {
     while (next++ < total) {
       const start = performance.now()
-      await call()
+      await server.callTool("get_session_status", statusArgs)
       latencies.push(performance.now() - start)
     }
   }))
   const seconds = (performance.now() - started) / 1000
-  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+  return {
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpu: (server.cpuMs() - cpuBefore) / latencies.length
+  }
 }
 
 const reportTransports = (rows) => {
   console.log(`\nget_session_status over the bundle's transports (${SETTINGS.transportCalls} calls per row):`)
-  console.log("| transport | clients | req/s | p50 | p99 |")
-  console.log("|---|--:|--:|--:|--:|")
-  for (const row of rows) {
-    console.log(`| ${row.name} | ${row.clients} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms |`)
+  console.log("| transport | clients | req/s | p50 | p99 | server CPU / request |")
+  console.log("|---|--:|--:|--:|--:|--:|")
+  for (const row of [...rows].sort((a, b) => a.clients - b.clients)) {
+    console.log(
+      `| ${row.name} | ${row.clients} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms | ${
+        row.cpu.toFixed(2)
+      } ms |`
+    )
   }
   const busiest = Math.max(...rows.map((row) => row.clients))
   const http = rows.find((row) => row.name === "http" && row.clients === busiest)
@@ -485,6 +501,10 @@ class HttpServer {
     this.key = key
     this.nextId = 1
     this.exited = new Promise((resolve) => child.once("exit", resolve))
+  }
+
+  cpuMs() {
+    return cpuMsOf(this.child.pid)
   }
 
   async callTool(name, args) {
