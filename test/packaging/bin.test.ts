@@ -80,7 +80,7 @@ describe("the published package", () => {
     expect(paths).toContain("dist/testing.d.ts")
     const unexpected = paths.filter((path) =>
       !(path === "package.json" || path === "README.md" || path === "LICENSE" || path === pkg.bin["chatkazi-mcp"] ||
-        path === "dist/chatkazi-mcp-server.mjs" || /^dist\/chunks\/[\w-]+\.mjs$/.test(path) || /^dist\/.+\.(js|d\.ts)$/.test(path))
+        path === "dist/chatkazi-mcp-server.cjs" || /^dist\/.+\.(js|d\.ts)$/.test(path))
     )
     expect(unexpected).toEqual([])
     expect(paths.filter((path) => /\.map$|^src\/|^test\/|^dist\/main\./.test(path))).toEqual([])
