@@ -105,26 +105,34 @@ const writeCache = (script, directory, file) => {
   }
 }
 
-const cache = openCache()
-// Node's own CommonJS wrapper, so the bundle runs as it would under `require`.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: server,
-  cachedData: cache.data,
-  // import() inside the bundle resolves as in the main context (Node 20.12+; older ones have none).
-  ...(vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ? { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {})
-})
-if (cache.data !== undefined) debug("code cache %s %s", cache.file, script.cachedDataRejected ? "refused by V8: replacing it" : "used")
+/**
+ * Compiles the bundle, with the cached code when there is some; says whether the cache is to be
+ * (re)written. The cache's buffer is not kept: it would stay in memory for the life of the server.
+ */
+const compile = () => {
+  const { directory, file, data } = openCache()
+  // Node's own CommonJS wrapper, so the bundle runs as it would under `require`.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: server,
+    cachedData: data,
+    // import() inside the bundle resolves as in the main context (Node 20.12+; older ones have none).
+    ...(vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ? { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {})
+  })
+  if (data !== undefined) debug("code cache %s %s", file, script.cachedDataRejected ? "refused by V8: replacing it" : "used")
+  return { script, directory, file, stale: file !== undefined && (data === undefined || script.cachedDataRejected === true) }
+}
 
+const { script, directory, file, stale } = compile()
 const module = { exports: {}, filename: server, id: server, loaded: false }
 script.runInThisContext()(module.exports, createRequire(server), module, server, dirname(server))
 module.loaded = true
 
-if (cache.file !== undefined && (cache.data === undefined || script.cachedDataRejected)) {
+if (stale) {
   let written = false
   const write = () => {
     if (written) return
     written = true
-    writeCache(script, cache.directory, cache.file)
+    writeCache(script, directory, file)
   }
   setTimeout(write, WRITE_AFTER_MS).unref()
   // The plain stdio server also writes it on exit, for hosts (and benchmarks) that stop it sooner.
