@@ -66,8 +66,10 @@ const { outputFiles: [output] } = await build({
   format: "cjs",
   target: "node20",
   // main.ts reads package.json beside dist/ through import.meta.url, which CommonJS does not have.
+  // "use strict" first: the code was written as ES modules, always strict (esbuild's own directive
+  // would come after the banner, where it does nothing).
   define: { "import.meta.url": "__bundleUrl" },
-  banner: { js: `var __bundleUrl = require("node:url").pathToFileURL(__filename).href;` },
+  banner: { js: `"use strict"; var __bundleUrl = require("node:url").pathToFileURL(__filename).href;` },
   plugins: [withoutAjv, withoutFastCheck],
   logLevel: "warning"
 })

@@ -161,6 +161,13 @@ describe("the published package", () => {
     expect(readFileSync(serverEntry, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true)
     expect(statSync(serverEntry).mode & 0o111).not.toBe(0)
   })
+
+  it("runs the server bundle in strict mode, like the ES modules it was built from", () => {
+    const bundle = readFileSync(resolve(repoRoot, "dist/chatkazi-mcp-server.cjs"), "latin1")
+    expect(bundle.startsWith(`"use strict";`)).toBe(true)
+    // The launcher reads it as latin1: that is exact only for ASCII.
+    expect(/[^\0-\x7f]/.test(bundle)).toBe(false)
+  })
 })
 
 describe("the bundled server, away from node_modules", () => {
