@@ -41,6 +41,8 @@ const cacheDirectory = () => {
     : process.platform === "darwin" ? join(homedir(), "Library", "Caches")
     : process.platform === "win32" ? process.env.LOCALAPPDATA || join(homedir(), "AppData", "Local")
     : join(homedir(), ".cache")
+  // Never a directory relative to wherever the host started us.
+  if (!isAbsolute(base)) throw new Error("no home directory")
   return join(base, "chatkazi-mcp")
 }
 

@@ -20,9 +20,10 @@ interface Run {
 }
 
 /** Starts the bin with `cacheHome` as XDG_CACHE_HOME, initializes, lists the tools and closes stdin. */
-const start = (cacheHome: string, env: Record<string, string> = {}) =>
+const start = (cacheHome: string, env: Record<string, string> = {}, cwd?: string) =>
   new Promise<Run>((done, fail) => {
     const child = spawn(serverNode, [serverEntry], {
+      ...(cwd === undefined ? {} : { cwd }),
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",
@@ -132,6 +133,13 @@ describe("the bin's code cache", () => {
     const run = await start(notADirectory)
     expectServed(run)
     expect(run.stderr).toMatch(/code cache (off|not written)/)
+  })
+
+  it("is not kept relative to the working directory when there is no home directory", async () => {
+    const run = await start("relative/cache", { HOME: "" }, cacheHome)
+    expectServed(run)
+    expect(run.stderr).toMatch(/code cache off: no home directory/)
+    expect(readdirSync(cacheHome)).toEqual([])
   })
 
   it("ignores a directory that others can write to, and what was planted in it", async () => {
