@@ -32,8 +32,6 @@ const WRITE_AFTER_MS = 3_000
 
 const debug = debuglog("chatkazi-mcp")
 const server = fileURLToPath(new URL("./chatkazi-mcp-server.cjs", import.meta.url))
-// The build keeps the bundle ASCII, so latin1 reads it exactly, and faster than utf8 decoding.
-const source = readFileSync(server, "latin1")
 
 const cacheDirectory = () => {
   const xdg = process.env.XDG_CACHE_HOME
@@ -109,10 +107,13 @@ const writeCache = (script, directory, file) => {
 
 /**
  * Compiles the bundle, with the cached code when there is some; says whether the cache is to be
- * (re)written. The cache's buffer is not kept: it would stay in memory for the life of the server.
+ * (re)written. Neither the cache's buffer nor the unwrapped source is kept: they would stay in
+ * memory for the life of the server.
  */
 const compile = () => {
   const { directory, file, data } = openCache()
+  // The build keeps the bundle ASCII, so latin1 reads it exactly, and faster than utf8 decoding.
+  const source = readFileSync(server, "latin1")
   // Node's own CommonJS wrapper, so the bundle runs as it would under `require`.
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: server,
@@ -124,12 +125,13 @@ const compile = () => {
   return { script, directory, file, stale: file !== undefined && (data === undefined || script.cachedDataRejected === true) }
 }
 
-const { script, directory, file, stale } = compile()
-const module = { exports: {}, filename: server, id: server, loaded: false }
-script.runInThisContext()(module.exports, createRequire(server), module, server, dirname(server))
-module.loaded = true
-
-if (stale) {
+/** Runs the server; keeps the compiled script (for the cache) only while the cache is to be written. */
+const main = () => {
+  const { script, directory, file, stale } = compile()
+  const module = { exports: {}, filename: server, id: server, loaded: false }
+  script.runInThisContext()(module.exports, createRequire(server), module, server, dirname(server))
+  module.loaded = true
+  if (!stale) return
   let written = false
   const write = () => {
     if (written) return
@@ -141,3 +143,5 @@ if (stale) {
   // Commands that run once and exit (--help, check) do not: they compile too little of the server.
   if (process.argv.length === 2) process.once("exit", write)
 }
+
+main()
