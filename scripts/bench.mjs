@@ -8,7 +8,7 @@
  * - bundle:    the package's `bin` (the esbuild bundle), what `npx -y chatkazi-mcp` runs;
  * - unbundled: the tsc build, `node dist/main.js`;
  * - floor:     a hand-written bridge below (parse a line, one fetch, write a line);
- * - no-cache:  on Node 22 and later, the bundle with Node's compile cache turned off.
+ * - no-cache:  the bundle with its code cache turned off (NODE_DISABLE_COMPILE_CACHE=1).
  *
  * Run it on another Node with that node: `test/runtimes/node_modules/node22/bin/node scripts/bench.mjs`.
  *
@@ -29,7 +29,6 @@
  * alongside, e.g. a bundle built before a change, for before/after figures from the same run).
  */
 import { spawn } from "node:child_process"
-import module from "node:module"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { availableParallelism, loadavg, tmpdir } from "node:os"
@@ -311,10 +310,8 @@ const main = async () => {
     { name: "floor", entry: floorEntry, nodeArgs: [] },
     { name: "bundle", entry: join(root, pkg.bin["chatkazi-mcp"]), nodeArgs: [] },
     { name: "unbundled", entry: join(root, "dist/main.js"), nodeArgs: [] },
-    // Node 22+ has a module compile cache, which the bin turns on: the same bundle without it.
-    ...(typeof module.enableCompileCache === "function"
-      ? [{ name: "no-cache", entry: join(root, pkg.bin["chatkazi-mcp"]), nodeArgs: [], env: { NODE_DISABLE_COMPILE_CACHE: "1" } }]
-      : []),
+    // The bin runs the bundle through a V8 code cache: the same bundle without it.
+    { name: "no-cache", entry: join(root, pkg.bin["chatkazi-mcp"]), nodeArgs: [], env: { NODE_DISABLE_COMPILE_CACHE: "1" } },
     ...also.map(([name, entry]) => ({ name, entry: resolve(entry), nodeArgs: [] }))
   ]
   const results = Object.fromEntries(variants.map((v) => [v.name, { cold: [], coldCpu: [], latency: [], cpu: 0, batch: [], rss: [] }]))

@@ -80,7 +80,7 @@ describe("the published package", () => {
     expect(paths).toContain("dist/testing.d.ts")
     const unexpected = paths.filter((path) =>
       !(path === "package.json" || path === "README.md" || path === "LICENSE" || path === pkg.bin["chatkazi-mcp"] ||
-        path === "dist/chatkazi-mcp-server.mjs" || /^dist\/chunks\/[\w-]+\.mjs$/.test(path) || /^dist\/.+\.(js|d\.ts)$/.test(path))
+        path === "dist/chatkazi-mcp-server.cjs" || /^dist\/.+\.(js|d\.ts)$/.test(path))
     )
     expect(unexpected).toEqual([])
     expect(paths.filter((path) => /\.map$|^src\/|^test\/|^dist\/main\./.test(path))).toEqual([])
@@ -160,6 +160,13 @@ describe("the published package", () => {
     expect(serverEntry).toBe(resolve(repoRoot, pkg.bin["chatkazi-mcp"]!))
     expect(readFileSync(serverEntry, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true)
     expect(statSync(serverEntry).mode & 0o111).not.toBe(0)
+  })
+
+  it("runs the server bundle in strict mode, like the ES modules it was built from", () => {
+    const bundle = readFileSync(resolve(repoRoot, "dist/chatkazi-mcp-server.cjs"), "latin1")
+    expect(bundle.startsWith(`"use strict";`)).toBe(true)
+    // The launcher reads it as latin1: that is exact only for ASCII.
+    expect(/[^\0-\x7f]/.test(bundle)).toBe(false)
   })
 })
 
