@@ -120,7 +120,7 @@ const guardedReceipt = (outcome: Outcome): GuardedReceipt =>
  * not cut a send half-way, yet the request's own CHATKAZI_TIMEOUT_MS can still stop it, which a
  * timeout cannot do inside the uninterruptible region `once` runs in. `settle` runs on that fiber as
  * the send ends, whatever becomes of the caller. The caller awaits the fiber rather than joining it:
- * it needs the result, not the fiber's FiberRefs (merging them back cost a fifth of a send's guard).
+ * it needs the result, not the fiber's FiberRefs (merging them back cost ~6 µs a send).
  */
 const deliverDetached = <R>(
   deliver: Effect.Effect<SendReceipt, ChatKaziError, R>,
