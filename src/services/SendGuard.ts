@@ -313,8 +313,8 @@ export function makeSendGuard(
     })
 
   /** An identical call waits for the send this replica is leading, and answers with its outcome. */
-  const repeatOf = (leading: Leading): Effect.Effect<GuardedReceipt, ChatKaziError> =>
-    Effect.suspend(() => Deferred.await(leading.waiters ??= Deferred.unsafeMake(FiberId.none))).pipe(
+  const repeatOf = (leader: Deferred.Deferred<Outcome, ChatKaziError>): Effect.Effect<GuardedReceipt, ChatKaziError> =>
+    Deferred.await(leader).pipe(
       // A repeat only waits for the first send here: a cancel may end the wait, never that send.
       Effect.interruptible,
       Effect.map((first) => ({ receipt: first.receipt, duplicateOf: { sentAt: first.sentAt } })),
@@ -328,7 +328,9 @@ export function makeSendGuard(
   ): Effect.Effect<GuardedReceipt, ChatKaziError, R> => {
     const key = dedupeKey(account, message)
     const pending = inFlight.get(key)
-    if (pending !== undefined) return repeatOf(pending)
+    // Made in the same step as the lookup: the leader, as it settles, leaves the map and completes the
+    // Deferred in one step too, so a repeat that found it is always told.
+    if (pending !== undefined) return repeatOf(pending.waiters ??= Deferred.unsafeMake(FiberId.none))
     const leading: Leading = { waiters: undefined }
     inFlight.set(key, leading)
     return lead(account, key, message.sessionId, deliver).pipe(
