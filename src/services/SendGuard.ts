@@ -150,7 +150,7 @@ const makeRenewals = (store: StateStoreApi, ttlMs: number, everyMs: number) => {
       concurrency: "unbounded",
       discard: true
     }).pipe(Effect.ensuring(Effect.sync(() => {
-      round = undefined
+      if (round === written) round = undefined
       Deferred.unsafeDone(written, Exit.void)
     })))
   })
