@@ -121,33 +121,38 @@ export const makeConfirmations = (settings: ConfirmationSettings, store: StateSt
       return { _tag: "Proceed", approvedBy: "code" } as const
     })
 
+  // For the operator: what was decided, never what the message says or who it is for.
+  const logged = (decision: Effect.Effect<Verdict, ConfirmationRefused | ConfirmationFailed, Account>) =>
+    decision.pipe(
+      Effect.tap((verdict) =>
+        Effect.logInfo(
+          verdict._tag === "Proceed"
+            ? `Send approved by ${verdict.approvedBy === "user" ? "the user" : "a confirmation code"}`
+            : verdict._tag === "Withheld"
+            ? `Send not approved: ${verdict.answer}`
+            : "Send held back: a confirmation code was issued"
+        )
+      ),
+      Effect.tapError((error) =>
+        Effect.logWarning(
+          error._tag === "ConfirmationRefused" ? `Confirmation code refused: ${error.reason}` : `Confirmation failed: ${error.reason}`
+        )
+      )
+    )
+
   return {
     settings,
     confirm: (send, code) =>
-      Effect.flatMap(Elicitation, (elicitation): Effect.Effect<Verdict, ConfirmationRefused | ConfirmationFailed, Account> => {
-        if (settings.mode === "never") return Effect.succeed({ _tag: "Proceed" })
-        if (elicitation.available) return ask(send)
-        if (settings.mode === "auto") return Effect.succeed({ _tag: "Proceed" })
-        return code === undefined ? issue(send) : redeem(send, code)
-      }).pipe(
-        // For the operator: what was decided, never what the message says or who it is for.
-        Effect.tap((verdict) =>
-          verdict._tag === "Proceed" && verdict.approvedBy === undefined ? Effect.void : Effect.logInfo(
-            verdict._tag === "Proceed"
-              ? `Send approved by ${verdict.approvedBy === "user" ? "the user" : "a confirmation code"}`
-              : verdict._tag === "Withheld"
-              ? `Send not approved: ${verdict.answer}`
-              : "Send held back: a confirmation code was issued"
-          )
-        ),
-        Effect.tapError((error) =>
-          Effect.logWarning(
-            error._tag === "ConfirmationRefused" ? `Confirmation code refused: ${error.reason}` : `Confirmation failed: ${error.reason}`
-          )
-        )
-      )
+      Effect.flatMap(Elicitation, (elicitation) => {
+        // Nobody needs to approve (the common case, on every send): decided here, with nothing to log.
+        if (settings.mode === "never" || (settings.mode === "auto" && !elicitation.available)) return proceed
+        if (elicitation.available) return logged(ask(send))
+        return logged(code === undefined ? issue(send) : redeem(send, code))
+      })
   }
 }
+
+const proceed: Effect.Effect<Verdict> = Effect.succeed({ _tag: "Proceed" })
 
 /**
  * The send in plain words, for the user: where from, to whom, and exactly what. Every value the

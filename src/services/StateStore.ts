@@ -106,9 +106,12 @@ export const makeMemoryStore = (now: () => number = Date.now): StateStoreApi => 
     }
     return entry
   }
-  // Expired entries that nobody reads again are swept now and then, so memory stays bounded.
+  // Expired entries that nobody reads again are swept now and then, so memory stays bounded: once
+  // there have been as many writes as entries (at least 1024), so each write pays O(1) for it however
+  // many entries a busy window holds.
   const sweep = () => {
-    if (++writes % 1024 !== 0) return
+    if (++writes < Math.max(1024, values.size + lists.size + windows.size)) return
+    writes = 0
     const t = now()
     for (const [key, entry] of values) if (entry.expiresAt <= t) values.delete(key)
     for (const [key, list] of lists) if (list.expiresAt <= t) lists.delete(key)

@@ -321,6 +321,32 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
       expect(outbox.delivered).toEqual(["one"])
     }))
 
+  it.effect("with two sends in flight, the one that settles first is remembered and the other's claim is still renewed", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      const settings = SafetyConfig.make({ dedupeWindowSeconds: 2 })
+      const [one, two] = [1, 2].map(() => makeSendGuard(settings, store, { deliveryTimeoutMs: 1_000 }))
+      const outbox = makeOutbox()
+      const [gateA, gateB] = yield* Effect.all([Deferred.make<void>(), Deferred.make<void>()])
+      const held = (text: string, gate: Deferred.Deferred<void>) =>
+        Effect.fork(one!.once(message(text), Effect.zipRight(Deferred.await(gate), outbox.deliver(text))).pipe(Effect.provide(anAccount)))
+      const [a, b] = yield* Effect.all([held("a", gateA), held("b", gateB)])
+      for (let second = 0; second < 5; second++) yield* TestClock.adjust("1 second")
+      yield* Deferred.succeed(gateA, undefined)
+      yield* Fiber.join(a)
+      yield* TestClock.adjust("1 second")
+      const repeatA = yield* two!.once(message("a"), outbox.deliver("a again")).pipe(Effect.provide(anAccount))
+      expect(repeatA.duplicateOf).toBeDefined()
+      for (let second = 0; second < 5; second++) yield* TestClock.adjust("1 second")
+      // Eleven seconds in, far past the 3 s the claim was taken for, and after "a" settled: "b" is still claimed.
+      const repeatB = yield* Effect.fork(two!.once(message("b"), outbox.deliver("b again")).pipe(Effect.provide(anAccount)))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Effect.flip(Fiber.join(repeatB))).toMatchObject({ _tag: "DeliveryUncertain", repeated: true })
+      yield* Deferred.succeed(gateB, undefined)
+      yield* Fiber.join(b)
+      expect(outbox.delivered).toEqual(["a", "b"])
+    }))
+
   it.effect("a repeat waiting on the other guard's send can be cancelled at once; the first send goes on", () =>
     Effect.gen(function*() {
       const { first, gate, outbox, repeatOnTwo } = yield* heldOnOneReplica()
