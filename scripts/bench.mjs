@@ -301,9 +301,11 @@ const main = async () => {
     HOME: process.env.HOME,
     CHATKAZI_API_KEY: "bench-key",
     CHATKAZI_BASE_URL: `http://127.0.0.1:${port}`,
-    // The guards lifted through their settings, as a user who raised them would run it.
+    // The guards lifted through their settings, as a user who raised them would run it, and the
+    // bound on gateway requests in flight raised from 8 to 100, so a batch of 100 sends is not queued.
     CHATKAZI_MAX_SENDS_PER_MINUTE: "100000",
-    CHATKAZI_DEDUPE_WINDOW_SECONDS: "0"
+    CHATKAZI_DEDUPE_WINDOW_SECONDS: "0",
+    CHATKAZI_MAX_CONCURRENCY: "100"
   }
 
   const variants = [
