@@ -32,6 +32,9 @@ export interface TransportFailure {
   readonly cause: unknown
 }
 
+/** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647
+
 export type GatewayTransport = (request: GatewayRequest) => Effect.Effect<GatewayAnswer, TransportFailure | Timeout>
 
 const answerOf = (status: number, body: string, headers: (name: string) => string | null | undefined): GatewayAnswer => ({
@@ -62,7 +65,8 @@ export const fetchTransport = (
         clearTimeout(timer)
         resume(outcome)
       }
-      const timer = setTimeout(() => {
+      // Node fires a longer delay after 1 ms; such a setting means no timeout, as Effect reads it.
+      const timer = timeoutMs > MAX_TIMER_MS ? undefined : setTimeout(() => {
         settle(Effect.fail(new Timeout({ timeoutMs })))
         controller.abort()
       }, timeoutMs)

@@ -143,7 +143,9 @@ const makeRenewals = (store: StateStoreApi, ttlMs: number, everyMs: number) => {
   // so that no renewal of its claim lands after its outcome is recorded.
   let round: Deferred.Deferred<void> | undefined
 
-  const renewAll = Effect.suspend(() => {
+  // Uninterruptible: stopping the renewer waits for a round under way instead of cutting it, so a
+  // round is always marked done and no write of it is left to land after its claim has settled.
+  const renewAll = Effect.uninterruptible(Effect.suspend(() => {
     const written = Deferred.unsafeMake<void>(FiberId.none)
     round = written
     return Effect.forEach([...claims], ([key, value]) => Effect.ignore(store.set(key, value, ttlMs)), {
@@ -153,7 +155,7 @@ const makeRenewals = (store: StateStoreApi, ttlMs: number, everyMs: number) => {
       if (round === written) round = undefined
       Deferred.unsafeDone(written, Exit.void)
     })))
-  })
+  }))
   // Forked from a send's uninterruptible region, whose uninterruptibility it would inherit and never stop.
   const renewForever = Effect.interruptible(Effect.forever(Effect.zipRight(Effect.sleep(everyMs), renewAll)))
 

@@ -3,10 +3,13 @@
  * reads from an answer, and that a request it gives up on (timeout, interruption) is really aborted,
  * so no socket stays open behind a call that has already been answered.
  */
-import { Effect, Either, Fiber, Option } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { Effect, Either, Fiber, Layer, Option } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ChatKazi } from "../../src/services/ChatKazi.js"
+import { ChatKaziConfig } from "../../src/services/ChatKaziConfig.js"
 import { fetchTransport } from "../../src/services/GatewayTransport.js"
 import { errorCode } from "../../src/services/internal/errorCode.js"
 
@@ -93,6 +96,12 @@ describe("fetchTransport", () => {
     await closed("/slow")
   })
 
+  it("a timeout longer than a Node timer can hold means no timeout, not one of 1 ms", async () => {
+    handle = (_, response) => setTimeout(() => response.end("late"), 50)
+    const answer = await Effect.runPromise(fetchTransport(3_000_000_000)({ method: "GET", url: `${origin}/patient`, headers: {} }))
+    expect(answer).toMatchObject({ status: 200, body: "late" })
+  })
+
   it("aborts the request when the call is interrupted", async () => {
     handle = () => {}
     const fiber = Effect.runFork(fetchTransport(60_000)({ method: "GET", url: `${origin}/interrupted`, headers: {} }))
@@ -120,5 +129,30 @@ describe("fetchTransport", () => {
     }
     const failure = await Effect.runPromise(Effect.flip(fetchTransport(5_000)({ method: "GET", url: `${origin}/cut`, headers: {} })))
     expect(failure).toMatchObject({ stage: "response", reason: "Decode" })
+  })
+})
+
+describe("ChatKazi.layerFetch", () => {
+  it("sends through a FetchHttpClient.Fetch in the context, as the platform's client would", async () => {
+    const seen: Array<{ url: string; headers: Headers; redirect: globalThis.RequestInit["redirect"] }> = []
+    const recording: typeof globalThis.fetch = async (input, init) => {
+      seen.push({ url: String(input), headers: new Headers(init?.headers), redirect: init?.redirect })
+      return new Response(JSON.stringify({ success: true, data: { sessionId: "s1", status: "connected" } }), {
+        headers: { "content-type": "application/json" }
+      })
+    }
+    const session = await Effect.runPromise(
+      Effect.flatMap(ChatKazi, (chatKazi) => chatKazi.sessionStatus("s1")).pipe(
+        Effect.provide(ChatKazi.layerFetch.pipe(
+          Layer.provide(Layer.succeed(ChatKaziConfig, ChatKaziConfig.make({ apiKey: "ck_test", baseUrl: "https://gateway.invalid/api/v1" }))),
+          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, recording))
+        ))
+      )
+    )
+    expect(session.state).toBe("connected")
+    expect(seen).toHaveLength(1)
+    expect(seen[0]!.url).toBe("https://gateway.invalid/api/v1/session/status?sessionId=s1")
+    expect(seen[0]!.headers.get("x-api-key")).toBe("ck_test")
+    expect(seen[0]!.redirect).toBe("manual")
   })
 })

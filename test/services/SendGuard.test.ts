@@ -347,6 +347,38 @@ describe("SendGuard.once: guards sharing one store, as replicas do", () => {
       expect(outbox.delivered).toEqual(["a", "b"])
     }))
 
+  it.effect("a send that settles while its claim is being renewed: the renewal lands first, the outcome stays", () =>
+    Effect.gen(function*() {
+      const memory = yield* Effect.provide(StateStore, StateStore.layerMemory)
+      // Like Redis: a write once sent lands, even if the fiber that sent it is interrupted meanwhile.
+      const renewalGate = yield* Deferred.make<void>()
+      const store: typeof memory = {
+        ...memory,
+        set: (key, value, ttlMs) =>
+          value.includes("InFlight")
+            ? Effect.promise(() => Effect.runPromise(Effect.zipRight(Deferred.await(renewalGate), memory.set(key, value, ttlMs))))
+            : memory.set(key, value, ttlMs)
+      }
+      const settings = SafetyConfig.make({ dedupeWindowSeconds: 2 })
+      const [one, two] = [1, 2].map(() => makeSendGuard(settings, store, { deliveryTimeoutMs: 1_000 }))
+      const outbox = makeOutbox()
+      const gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(
+        one!.once(message("hi"), Effect.zipRight(Deferred.await(gate), outbox.deliver("one"))).pipe(Effect.provide(anAccount))
+      )
+      // A renewal round starts (every third of the claim's 3 s) and its write is under way.
+      yield* TestClock.adjust("1 second")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Effect.yieldNow().pipe(Effect.repeatN(50))
+      yield* Deferred.succeed(renewalGate, undefined)
+      yield* Fiber.join(first)
+      yield* Effect.yieldNow().pipe(Effect.repeatN(50))
+      const repeat = yield* Effect.fork(two!.once(message("hi"), outbox.deliver("two")).pipe(Effect.provide(anAccount)))
+      yield* TestClock.adjust("2 seconds")
+      expect((yield* Fiber.join(repeat)).duplicateOf).toBeDefined()
+      expect(outbox.delivered).toEqual(["one"])
+    }))
+
   it.effect("a repeat waiting on the other guard's send can be cancelled at once; the first send goes on", () =>
     Effect.gen(function*() {
       const { first, gate, outbox, repeatOnTwo } = yield* heldOnOneReplica()
