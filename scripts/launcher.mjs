@@ -17,7 +17,7 @@
  * what it did.
  */
 import { createHash } from "node:crypto"
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { homedir } from "node:os"
 import { dirname, isAbsolute, join } from "node:path"
@@ -53,6 +53,22 @@ const checkOwnership = (directory) => {
   }
 }
 
+/**
+ * The file's contents, if it is a plain file of this user's that no one else can write to, with one
+ * name: checked on the open file, so it cannot be swapped for a link between the check and the read.
+ */
+const readOwnFile = (file) => {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0))
+  try {
+    const stats = fstatSync(fd)
+    const foreign = typeof process.getuid === "function" && (stats.uid !== process.getuid() || (stats.mode & 0o022) !== 0)
+    if (!stats.isFile() || stats.nlink !== 1 || foreign) throw new Error(`${file} is not this user's alone`)
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
 const checksum = (data) => createHash("sha256").update(data).digest("hex")
 /** The file begins with what it was made for and a checksum of the rest: V8 checks no checksum. */
 const header = (data) => `chatkazi-mcp code cache\n${BUILD}\n${checksum(data)}\n`
@@ -77,7 +93,7 @@ const openCache = () => {
     return { file: undefined, data: undefined }
   }
   try {
-    const contents = readFileSync(file)
+    const contents = readOwnFile(file)
     const data = contents.subarray(HEADER_LENGTH)
     if (contents.toString("latin1", 0, HEADER_LENGTH) !== header(data)) {
       debug("code cache %s is stale or damaged: replacing it", file)

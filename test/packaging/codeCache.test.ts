@@ -7,7 +7,20 @@
  */
 import { createHash } from "node:crypto"
 import { spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
@@ -156,5 +169,23 @@ describe("the bin's code cache", () => {
     expect(run.stderr).toMatch(/code cache off: .* is not this user's alone/)
     expect(run.stderr).not.toMatch(/used|written/)
     expect(readdirSync(directory)).toEqual([planted.split("/").pop()])
+  })
+
+  it.each([
+    ["a link to a file elsewhere", (file: string, elsewhere: string) => symlinkSync(elsewhere, file)],
+    ["a second name of a file elsewhere", (file: string, elsewhere: string) => linkSync(elsewhere, file)]
+  ])("does not read a cache file that is %s, and replaces it with its own", async (_, link) => {
+    expectServed(await start(cacheHome))
+    const file = cacheFileIn(cacheHome)!
+    const elsewhere = join(cacheHome, "elsewhere.v8cache")
+    renameSync(file, elsewhere)
+    link(file, elsewhere)
+
+    const run = await start(cacheHome)
+    expectServed(run)
+    expect(run.stderr).toMatch(/cannot read code cache .*(is not this user's alone|ELOOP)/)
+    expect(run.stderr).toMatch(/code cache written/)
+    expect(statSync(file).nlink).toBe(1)
+    expect((await start(cacheHome)).stderr).toMatch(/code cache \S+ used/)
   })
 })
