@@ -44,11 +44,15 @@ const cacheDirectory = () => {
   return join(base, "chatkazi-mcp")
 }
 
+/** Owned by this user and writable by no one else (Windows has neither, and says yes). */
+const isOwnAlone = (stats) =>
+  typeof process.getuid !== "function" || (stats.uid === process.getuid() && (stats.mode & 0o022) === 0)
+
 /** Throws unless `directory` is a real directory of this user that no one else can write to. */
 const checkOwnership = (directory) => {
   const stats = lstatSync(directory)
   if (!stats.isDirectory()) throw new Error(`${directory} is not a directory`)
-  if (typeof process.getuid === "function" && (stats.uid !== process.getuid() || (stats.mode & 0o022) !== 0)) {
+  if (!isOwnAlone(stats)) {
     throw new Error(`${directory} is not this user's alone`)
   }
 }
@@ -61,8 +65,7 @@ const readOwnFile = (file) => {
   const fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0))
   try {
     const stats = fstatSync(fd)
-    const foreign = typeof process.getuid === "function" && (stats.uid !== process.getuid() || (stats.mode & 0o022) !== 0)
-    if (!stats.isFile() || stats.nlink !== 1 || foreign) throw new Error(`${file} is not this user's alone`)
+    if (!stats.isFile() || stats.nlink !== 1 || !isOwnAlone(stats)) throw new Error(`${file} is not this user's alone`)
     return readFileSync(fd)
   } finally {
     closeSync(fd)

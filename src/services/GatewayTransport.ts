@@ -37,6 +37,12 @@ const MAX_TIMER_MS = 2_147_483_647
 
 export type GatewayTransport = (request: GatewayRequest) => Effect.Effect<GatewayAnswer, TransportFailure | Timeout>
 
+/** `init`, with redirects handed back instead of followed: the caller's options cannot turn that off. */
+const withoutRedirects = (init: Option.Option<globalThis.RequestInit>): globalThis.RequestInit => ({
+  ...Option.getOrElse(init, () => ({})),
+  redirect: "manual"
+})
+
 const answerOf = (status: number, body: string, headers: (name: string) => string | null | undefined): GatewayAnswer => ({
   status,
   body,
@@ -54,7 +60,7 @@ export const fetchTransport = (
   init: Option.Option<globalThis.RequestInit> = Option.none(),
   fetch: typeof globalThis.fetch = globalThis.fetch
 ): GatewayTransport => {
-  const options: globalThis.RequestInit = { ...Option.getOrElse(init, () => ({})), redirect: "manual" }
+  const options = withoutRedirects(init)
   return (request) =>
     Effect.async<GatewayAnswer, TransportFailure | Timeout>((resume) => {
       const controller = new AbortController()
@@ -99,7 +105,7 @@ export const httpClientTransport = (
   init: Option.Option<globalThis.RequestInit> = Option.none()
 ): GatewayTransport => {
   const client = HttpClient.withTracerDisabledWhen(httpClient, () => true)
-  const options: globalThis.RequestInit = { ...Option.getOrElse(init, () => ({})), redirect: "manual" }
+  const options = withoutRedirects(init)
   return (request) => {
     const base = HttpClientRequest.make(request.method)(request.url, { headers: request.headers })
     const withBody = request.body === undefined
